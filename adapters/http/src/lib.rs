@@ -1,0 +1,123 @@
+//! Serves a [`Registry`] over HTTP, the way the OpenFaaS gateway exposes functions:
+//! `POST|GET /function/<name>` with a JSON body, answered with the function's envelope and
+//! status. Also `GET /healthz`. Used by the local all-in-one server and the OpenFaaS adapter.
+//!
+//! This is the only place where bytes become an [`Invocation`] and a [`Reply`] becomes bytes:
+//! body limits, JSON parsing errors, request ids and the per-call log line live here once.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use deathstar_handlers::{CallMeta, FunctionError, Invocation, Registry, Reply};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Header carrying the trace id of a call tree, in and out.
+pub const REQUEST_ID: &str = "x-request-id";
+
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Largest request body accepted (media uploads are the big ones).
+    pub body_limit: usize,
+    /// Deadline of each request, passed down to every function it calls.
+    pub timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            body_limit: 16 * 1024 * 1024,
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+struct Shared {
+    registry: Registry,
+    options: HttpOptions,
+}
+
+/// The routes of every function of `registry`.
+pub fn router(registry: Registry, options: HttpOptions) -> Router {
+    let shared = Arc::new(Shared { registry, options });
+    Router::new()
+        .route("/function/{name}", any(invoke))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(shared)
+}
+
+async fn invoke(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let meta = call_meta(&headers, shared.options.timeout);
+    let trace_id = meta.trace_id.clone();
+    let reply = match shared.registry.get(&name) {
+        None => Reply::error(FunctionError::UnknownFunction(name.clone()), "InvocationError"),
+        Some(function) => match read_json(body, shared.options.body_limit).await {
+            Err(error) => Reply::error(error, "InvocationError"),
+            Ok(body) => function
+                .oneshot(Invocation::new(body, meta))
+                .await
+                .unwrap_or_else(|never| match never {}),
+        },
+    };
+    tracing::info!(
+        function = %name,
+        status = reply.status,
+        micros = started.elapsed().as_micros() as u64,
+        trace_id = %trace_id,
+        "call"
+    );
+    into_response(reply, &trace_id)
+}
+
+/// The call context of an incoming request: its trace id (kept from the caller when given),
+/// its deadline and the end user's bearer token.
+pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
+    let trace_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let auth_token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(Arc::from);
+    CallMeta {
+        auth_token,
+        ..CallMeta::new(trace_id).with_timeout(timeout)
+    }
+}
+
+/// Reads a body as a JSON value; an empty body is `{}` so that GET without a body works.
+pub async fn read_json(body: Body, limit: usize) -> Result<Value, FunctionError> {
+    let bytes = to_bytes(body, limit)
+        .await
+        .map_err(|_| FunctionError::PayloadTooLarge { limit })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| FunctionError::MalformedBody(format!("the body is not valid JSON: {e}")))
+}
+
+pub fn into_response(reply: Reply, trace_id: &str) -> Response {
+    let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status, axum::Json(reply.body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(trace_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}

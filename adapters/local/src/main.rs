@@ -1,0 +1,112 @@
+//! `deathstar`: the whole social network in one process, on embedded storage.
+//!
+//! Serves every function at `/function/<name>` (the OpenFaaS gateway's path, so clients of
+//! the original work unchanged) and `/healthz`. Data lives in `--data-dir` and survives
+//! restarts. Stops cleanly on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use deathstar_handlers::Registry;
+use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::store::Stores;
+use deathstar_http::{HttpOptions, router};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "The DeathStarBench social network, all functions in one process")]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "DS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory of the embedded store (created if missing).
+    #[arg(long, env = "DS_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// Secret that signs login tokens; by default one is generated and kept in the data dir.
+    #[arg(long, env = "DS_AUTH_SECRET", hide_env_values = true)]
+    auth_secret: Option<String>,
+    /// Deadline of each request, in seconds.
+    #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
+    timeout_secs: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+
+    std::fs::create_dir_all(&args.data_dir)
+        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let stores = Stores::embedded(&args.data_dir)
+        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let auth = match &args.auth_secret {
+        Some(secret) => AuthKey::new(secret),
+        None => stored_auth_key(&args.data_dir)?,
+    };
+    let registry = Registry::in_process(stores, auth);
+    let options = HttpOptions {
+        timeout: Duration::from_secs(args.timeout_secs),
+        ..HttpOptions::default()
+    };
+    let app = router(registry, options);
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        data_dir = %args.data_dir.display(),
+        functions = Registry::names().len(),
+        "deathstar serving"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The data dir's signing secret, created on first start, so tokens survive restarts.
+fn stored_auth_key(data_dir: &Path) -> anyhow::Result<AuthKey> {
+    let path = data_dir.join("auth-secret");
+    if let Ok(secret) = std::fs::read_to_string(&path) {
+        return Ok(AuthKey::new(secret.trim()));
+    }
+    let secret = deathstar_handlers::auth::new_secret();
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(AuthKey::new(secret))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

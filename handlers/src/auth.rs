@@ -1,0 +1,197 @@
+//! Passwords and login tokens.
+//!
+//! Passwords are stored as the original stores them (lowercase hex SHA-256 of `password ‖ salt`,
+//! 32-character `[A-Z0-9]` salt) so that user documents stay readable by DeathStarBench's tools.
+//! Login tokens are HS256 JWTs with DeathStarBench's claims (`user_id`, `username`, `timestamp`,
+//! `ttl`, all strings), signed with the deployment's [`AuthKey`].
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Lifetime of a login token, in seconds (DeathStarBench's `ttl`).
+pub const TOKEN_TTL_SECS: u64 = 3600;
+
+const SALT_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+pub fn new_salt() -> String {
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| SALT_ALPHABET[rng.random_range(0..SALT_ALPHABET.len())] as char)
+        .collect()
+}
+
+pub fn hash_password(password: &str, salt: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(password.as_bytes());
+    hasher.update(salt.as_bytes());
+    to_hex(&hasher.finalize())
+}
+
+/// Compares in constant time, so the comparison leaks nothing about the stored hash.
+pub fn password_matches(password: &str, salt: &str, stored_hash: &str) -> bool {
+    let computed = hash_password(password, salt);
+    computed.len() == stored_hash.len()
+        && computed
+            .bytes()
+            .zip(stored_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// 32 random bytes as hex: a secret to sign tokens with.
+pub fn new_secret() -> String {
+    let bytes: [u8; 32] = rand::rng().random();
+    to_hex(&bytes)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The claims of a login token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Claims {
+    pub user_id: String,
+    pub username: String,
+    /// Unix seconds at login, as a string (DeathStarBench's format).
+    pub timestamp: String,
+    pub ttl: String,
+}
+
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum TokenError {
+    #[error("malformed token")]
+    Malformed,
+    #[error("invalid token signature")]
+    BadSignature,
+    #[error("login token expired, please log in again")]
+    Expired,
+}
+
+/// The secret that signs login tokens; every process of a deployment must share it.
+#[derive(Clone)]
+pub struct AuthKey(Arc<[u8]>);
+
+impl AuthKey {
+    pub fn new(secret: impl AsRef<[u8]>) -> Self {
+        AuthKey(Arc::from(secret.as_ref()))
+    }
+
+    /// A fresh random key (tests, or a single process that needs no shared secret).
+    pub fn random() -> Self {
+        AuthKey::new(new_secret())
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length")
+    }
+
+    /// Signs a token for `user_id`/`username`, issued now.
+    pub fn issue(&self, user_id: &str, username: &str) -> String {
+        let claims = Claims {
+            user_id: user_id.to_owned(),
+            username: username.to_owned(),
+            timestamp: unix_secs().to_string(),
+            ttl: TOKEN_TTL_SECS.to_string(),
+        };
+        self.sign(&claims)
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let payload =
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialise"));
+        let signing_input = format!("{header}.{payload}");
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        format!("{signing_input}.{signature}")
+    }
+
+    /// Checks the signature and the expiry of `token`.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        let (signing_input, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+        let (_, payload) = signing_input
+            .split_once('.')
+            .ok_or(TokenError::Malformed)?;
+        let signature = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Malformed)?;
+        let mut mac = self.mac();
+        mac.update(signing_input.as_bytes());
+        mac.verify_slice(&signature)
+            .map_err(|_| TokenError::BadSignature)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| TokenError::Malformed)?;
+        let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
+        let issued: u64 = claims.timestamp.parse().map_err(|_| TokenError::Malformed)?;
+        let ttl: u64 = claims.ttl.parse().map_err(|_| TokenError::Malformed)?;
+        if issued.saturating_add(ttl) < unix_secs() {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_hash_is_sha256_of_password_then_salt() {
+        // printf 'secretSALT' | sha256sum
+        assert_eq!(
+            hash_password("secret", "SALT"),
+            "fd9d29929016b1bf49568ecaba43e892ead7898610230c85a507a18b0304393a"
+        );
+        assert_eq!(hash_password("secret", "SALT").len(), 64);
+        assert!(password_matches("secret", "SALT", &hash_password("secret", "SALT")));
+        assert!(!password_matches("Secret", "SALT", &hash_password("secret", "SALT")));
+    }
+
+    #[test]
+    fn salts_are_32_uppercase_alphanumerics() {
+        let salt = new_salt();
+        assert_eq!(salt.len(), 32);
+        assert!(salt.bytes().all(|b| SALT_ALPHABET.contains(&b)));
+        assert_ne!(salt, new_salt());
+    }
+
+    #[test]
+    fn a_token_verifies_under_its_key_only() {
+        let key = AuthKey::new("k1");
+        let token = key.issue("0123456789abcdef0123456789abcdef", "alice");
+        let claims = key.verify(&token).unwrap();
+        assert_eq!(claims.username, "alice");
+        assert_eq!(claims.ttl, "3600");
+        assert_eq!(AuthKey::new("k2").verify(&token), Err(TokenError::BadSignature));
+        assert_eq!(key.verify("not-a-token"), Err(TokenError::Malformed));
+    }
+
+    #[test]
+    fn an_old_token_is_expired() {
+        let key = AuthKey::new("k");
+        let claims = Claims {
+            user_id: "u".into(),
+            username: "a".into(),
+            timestamp: "1000".into(),
+            ttl: "3600".into(),
+        };
+        assert_eq!(key.verify(&key.sign(&claims)), Err(TokenError::Expired));
+    }
+}

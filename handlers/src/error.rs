@@ -1,0 +1,160 @@
+//! Typed errors of a function, and the one place that maps them to an HTTP status and to the
+//! `{"status": "<Name>Error", "errors": [...]}` envelope.
+//!
+//! Status names of the original (`MissingFieldError`, `UsernameAlreadyExistError`, ...) are kept
+//! where it had them. Failures that are "this function could not do its job" (a callee failed,
+//! storage failed) are reported under the function's own name (`<Own>Error`, as in the original),
+//! which [`FunctionError::into_envelope`] receives from the caller.
+
+use serde_json::{Map, Value, json};
+
+use crate::store::StoreError;
+
+/// Why a function did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    /// The body was not a JSON object (or not JSON at all).
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("missing field `{0}`")]
+    MissingField(String),
+    #[error("invalid field `{field}`: {reason}")]
+    InvalidField { field: String, reason: String },
+    #[error("{message}")]
+    Unauthorized { status: &'static str, message: String },
+    #[error("{message}")]
+    NotFound { status: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { status: &'static str, message: String },
+    #[error("body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("no function named `{0}`")]
+    UnknownFunction(String),
+    /// One or more functions this one called failed; their envelopes are nested.
+    #[error("{} callee(s) failed", .0.len())]
+    Callees(Vec<CalleeFailure>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A call to another function that did not succeed, as the caller saw it.
+#[derive(Debug, Clone)]
+pub struct CalleeFailure {
+    pub callee: String,
+    /// HTTP status of the callee's reply; 502 when there was no usable reply at all.
+    pub http_status: u16,
+    /// The callee's error envelope (`status`, `errors`), or a synthetic one.
+    pub body: Value,
+}
+
+impl CalleeFailure {
+    /// A failure where the callee gave no envelope (transport error, unparseable reply...).
+    pub fn transport(callee: &str, message: impl Into<String>) -> Self {
+        CalleeFailure {
+            callee: callee.to_owned(),
+            http_status: 502,
+            body: json!({"status": "InvocationError", "errors": [{"message": message.into()}]}),
+        }
+    }
+
+    fn to_error_item(&self) -> Value {
+        let mut item = Map::new();
+        item.insert(
+            "message".into(),
+            format!("{} failed with HTTP {}", self.callee, self.http_status).into(),
+        );
+        item.insert("callee".into(), self.callee.clone().into());
+        item.insert("http_status".into(), self.http_status.into());
+        for key in ["status", "errors"] {
+            if let Some(v) = self.body.get(key) {
+                item.insert(key.into(), v.clone());
+            }
+        }
+        Value::Object(item)
+    }
+}
+
+impl From<CalleeFailure> for FunctionError {
+    fn from(failure: CalleeFailure) -> Self {
+        FunctionError::Callees(vec![failure])
+    }
+}
+
+impl FunctionError {
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        FunctionError::InvalidField {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    /// Collects the failures among several parallel calls (the original's fan-out pattern).
+    pub fn from_callees(failures: impl IntoIterator<Item = Option<CalleeFailure>>) -> Self {
+        FunctionError::Callees(failures.into_iter().flatten().collect())
+    }
+
+    /// HTTP status of this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            FunctionError::MalformedBody(_)
+            | FunctionError::MissingField(_)
+            | FunctionError::InvalidField { .. } => 400,
+            FunctionError::Unauthorized { .. } => 401,
+            FunctionError::NotFound { .. } | FunctionError::UnknownFunction(_) => 404,
+            FunctionError::Conflict { .. } => 409,
+            FunctionError::PayloadTooLarge { .. } => 413,
+            // A callee that refused our input (4xx) means the client's input was wrong: pass the
+            // status through so that, say, an unknown username stays a 404 at the frontend.
+            FunctionError::Callees(failures) => failures
+                .iter()
+                .map(|f| f.http_status)
+                .find(|s| (400..500).contains(s))
+                .filter(|_| failures.iter().all(|f| (400..500).contains(&f.http_status)))
+                .unwrap_or(502),
+            FunctionError::Store(StoreError::Unavailable(_)) => 503,
+            FunctionError::Store(StoreError::Internal(_)) | FunctionError::Internal(_) => 500,
+            FunctionError::DeadlineExceeded => 504,
+        }
+    }
+
+    /// The `status` string of the envelope; `own` is the failing function's `<Own>Error` name.
+    pub fn status_name(&self, own: &'static str) -> &'static str {
+        match self {
+            FunctionError::MalformedBody(_) => "MalformedJsonError",
+            FunctionError::MissingField(_) => "MissingFieldError",
+            FunctionError::InvalidField { .. } => "InvalidFieldError",
+            FunctionError::Unauthorized { status, .. }
+            | FunctionError::NotFound { status, .. }
+            | FunctionError::Conflict { status, .. } => status,
+            FunctionError::PayloadTooLarge { .. } => "PayloadTooLargeError",
+            FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
+            FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
+            FunctionError::DeadlineExceeded => "TimeoutError",
+            FunctionError::Callees(_) | FunctionError::Store(_) | FunctionError::Internal(_) => {
+                own
+            }
+        }
+    }
+
+    /// The JSON envelope `{"status": ..., "errors": [...]}`.
+    pub fn into_envelope(self, own: &'static str) -> Value {
+        let status = self.status_name(own);
+        let errors: Vec<Value> = match &self {
+            FunctionError::Callees(failures) => {
+                failures.iter().map(CalleeFailure::to_error_item).collect()
+            }
+            FunctionError::MissingField(field) => {
+                vec![json!({"message": self.to_string(), "field": field})]
+            }
+            FunctionError::InvalidField { field, .. } => {
+                vec![json!({"message": self.to_string(), "field": field})]
+            }
+            _ => vec![json!({"message": self.to_string()})],
+        };
+        json!({"status": status, "errors": errors})
+    }
+}

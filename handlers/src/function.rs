@@ -1,0 +1,186 @@
+//! The shape every function has, and the plumbing written once for all of them.
+//!
+//! A function is a type implementing [`Function`]: its name, its `<Own>Error` status, typed
+//! input and output, and one async body that sees a [`Ctx`]. [`FunctionService`] wraps it as a
+//! `tower::Service<Invocation>`: it decodes the JSON body into the input (mapping serde's
+//! complaints to `MissingFieldError` / `InvalidFieldError`), enforces the deadline, and turns
+//! the result into the envelope. Functions never build envelopes or parse JSON by hand.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::AuthKey;
+use crate::envelope::Reply;
+use crate::error::{CalleeFailure, FunctionError};
+use crate::invocation::{CallMeta, Invocation};
+use crate::invoker::{InvokeError, Invoker};
+use crate::store::Stores;
+
+/// One function of the catalogue.
+pub trait Function: Default + Send + Sync + 'static {
+    /// The name it is deployed and invoked under (`/function/<NAME>`).
+    const NAME: &'static str;
+    /// Envelope status when this function fails for a reason that is not the client's input.
+    const ERROR: &'static str;
+    type Input: DeserializeOwned + Serialize + Send + 'static;
+    type Output: Serialize + DeserializeOwned + Send + 'static;
+
+    fn call(
+        &self,
+        ctx: &Ctx,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self::Output, FunctionError>> + Send;
+}
+
+/// What every function of a process shares: its stores, the invoker, the signing key.
+pub struct Env {
+    pub stores: Stores,
+    pub invoker: Arc<dyn Invoker>,
+    pub auth: AuthKey,
+}
+
+/// What one invocation of a function sees.
+pub struct Ctx {
+    env: Arc<Env>,
+    pub meta: CallMeta,
+}
+
+impl Ctx {
+    pub fn new(env: Arc<Env>, meta: CallMeta) -> Self {
+        Ctx { env, meta }
+    }
+
+    pub fn stores(&self) -> &Stores {
+        &self.env.stores
+    }
+
+    pub fn auth(&self) -> &AuthKey {
+        &self.env.auth
+    }
+
+    /// Calls function `F` through the invoker, passing this call's context on.
+    pub async fn call<F: Function>(&self, input: &F::Input) -> Result<F::Output, CalleeFailure> {
+        let body = serde_json::to_value(input)
+            .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
+        let reply = self
+            .env
+            .invoker
+            .invoke(F::NAME, body, &self.meta)
+            .await
+            .map_err(|e| match e {
+                InvokeError::DeadlineExceeded => CalleeFailure {
+                    callee: F::NAME.into(),
+                    http_status: 504,
+                    body: FunctionError::DeadlineExceeded.into_envelope("TimeoutError"),
+                },
+                e => CalleeFailure::transport(F::NAME, e.to_string()),
+            })?;
+        if !reply.is_success() {
+            return Err(CalleeFailure {
+                callee: F::NAME.into(),
+                http_status: reply.status,
+                body: reply.body,
+            });
+        }
+        serde_json::from_value(reply.body)
+            .map_err(|e| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}")))
+    }
+}
+
+/// Decodes a JSON body into a function's input, naming the offending field on failure.
+pub fn decode_input<T: DeserializeOwned>(body: Value) -> Result<T, FunctionError> {
+    if !body.is_object() {
+        return Err(FunctionError::MalformedBody(
+            "the body must be a JSON object".into(),
+        ));
+    }
+    serde_path_to_error::deserialize(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde reports a missing field at the path of its parent, naming it in backticks.
+        if let Some(name) = inner
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            let field = if path == "." {
+                name.to_owned()
+            } else {
+                format!("{path}.{name}")
+            };
+            return FunctionError::MissingField(field);
+        }
+        FunctionError::InvalidField {
+            field: path,
+            reason: inner,
+        }
+    })
+}
+
+/// A [`Function`] as a `tower::Service` from an [`Invocation`] to a [`Reply`].
+pub struct FunctionService<F> {
+    function: Arc<F>,
+    env: Arc<Env>,
+}
+
+impl<F> Clone for FunctionService<F> {
+    fn clone(&self) -> Self {
+        FunctionService {
+            function: self.function.clone(),
+            env: self.env.clone(),
+        }
+    }
+}
+
+impl<F: Function> FunctionService<F> {
+    pub fn new(env: Arc<Env>) -> Self {
+        FunctionService {
+            function: Arc::new(F::default()),
+            env,
+        }
+    }
+}
+
+impl<F: Function> tower::Service<Invocation> for FunctionService<F> {
+    type Response = Reply;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Reply, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, invocation: Invocation) -> Self::Future {
+        let function = self.function.clone();
+        let env = self.env.clone();
+        Box::pin(async move {
+            let deadline = invocation.meta.deadline;
+            let ctx = Ctx::new(env, invocation.meta);
+            let run = async {
+                let input = decode_input::<F::Input>(invocation.body)?;
+                function.call(&ctx, input).await
+            };
+            let result = match deadline {
+                Some(at) => tokio::time::timeout_at(at, run)
+                    .await
+                    .unwrap_or(Err(FunctionError::DeadlineExceeded)),
+                None => run.await,
+            };
+            Ok(match result {
+                Ok(output) => Reply::success(&output),
+                Err(error) => {
+                    if error.http_status() >= 500 {
+                        tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id, %error, "function failed");
+                    }
+                    Reply::error(error, F::ERROR)
+                }
+            })
+        })
+    }
+}

@@ -1,0 +1,100 @@
+//! HomeTimelineService: the posts of the people a user follows and the posts that mention
+//! them, newest first (absent from the 2020 port, which stubbed it).
+//! `home-timeline-service-write-home-timeline` fans a new post out to every follower of its
+//! author (from `social-graph-get-followers`) and every mentioned user;
+//! `home-timeline-service-read-home-timeline` reads a page of ids and posts;
+//! `home-timeline-read-frontend` is the client-facing read (posts only).
+
+use serde::{Deserialize, Serialize};
+
+use super::timeline::{ReadTimelineInput, ReadTimelineOutput, TimelinePostsOutput, read_page};
+use crate::error::FunctionError;
+use crate::function::{Ctx, Function};
+use crate::functions::social_graph::{GetFollowers, UserIdInput};
+use crate::validate;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteHomeTimelineInput {
+    /// The author.
+    pub user_id: String,
+    pub post_id: String,
+    pub timestamp: u64,
+    #[serde(default)]
+    pub user_mentions_id: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteHomeTimelineOutput {
+    pub post_id: String,
+    /// How many home timelines received the post.
+    pub home_timelines: usize,
+}
+
+#[derive(Default)]
+pub struct WriteHomeTimeline;
+
+impl Function for WriteHomeTimeline {
+    const NAME: &'static str = "home-timeline-service-write-home-timeline";
+    const ERROR: &'static str = "HomeTimelineServiceWriteHomeTimelineError";
+    type Input = WriteHomeTimelineInput;
+    type Output = WriteHomeTimelineOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        validate::user_id("user_id", &input.user_id)?;
+        validate::non_empty("post_id", &input.post_id, 64)?;
+        validate::list_len("user_mentions_id", &input.user_mentions_id)?;
+        for (i, id) in input.user_mentions_id.iter().enumerate() {
+            validate::user_id(&format!("user_mentions_id[{i}]"), id)?;
+        }
+        let followers = ctx
+            .call::<GetFollowers>(&UserIdInput {
+                user_id: input.user_id.clone(),
+            })
+            .await?
+            .followers;
+        // The union of followers and mentioned users; the author is not added (as in DSB).
+        let mut owners: Vec<String> = followers.into_iter().map(|f| f.user_id).collect();
+        owners.extend(input.user_mentions_id);
+        owners.sort_unstable();
+        owners.dedup();
+        if !owners.is_empty() {
+            ctx.stores()
+                .home_timelines
+                .append(&owners, &input.post_id, input.timestamp)
+                .await?;
+        }
+        Ok(WriteHomeTimelineOutput {
+            post_id: input.post_id,
+            home_timelines: owners.len(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct ReadHomeTimeline;
+
+impl Function for ReadHomeTimeline {
+    const NAME: &'static str = "home-timeline-service-read-home-timeline";
+    const ERROR: &'static str = "HomeTimelineServiceReadHomeTimelineError";
+    type Input = ReadTimelineInput;
+    type Output = ReadTimelineOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        read_page(ctx, ctx.stores().home_timelines.as_ref(), input).await
+    }
+}
+
+#[derive(Default)]
+pub struct HomeTimelineReadFrontend;
+
+impl Function for HomeTimelineReadFrontend {
+    const NAME: &'static str = "home-timeline-read-frontend";
+    const ERROR: &'static str = "HomeTimelineReadFrontendError";
+    type Input = ReadTimelineInput;
+    type Output = TimelinePostsOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        let page = ctx.call::<ReadHomeTimeline>(&input).await?;
+        Ok(TimelinePostsOutput { posts: page.posts })
+    }
+}

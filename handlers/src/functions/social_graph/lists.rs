@@ -1,0 +1,61 @@
+//! `social-graph-get-followers` and `social-graph-get-followees`: a user's edges, oldest first,
+//! each with its follow time.
+
+use serde::{Deserialize, Serialize};
+
+use super::follow::not_in_graph;
+use crate::error::FunctionError;
+use crate::function::{Ctx, Function};
+use crate::model::FollowEdge;
+use crate::validate;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserIdInput {
+    pub user_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowersOutput {
+    pub followers: Vec<FollowEdge>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FolloweesOutput {
+    pub followees: Vec<FollowEdge>,
+}
+
+#[derive(Default)]
+pub struct GetFollowers;
+
+impl Function for GetFollowers {
+    const NAME: &'static str = "social-graph-get-followers";
+    const ERROR: &'static str = "SocialGraphGetFollowersError";
+    type Input = UserIdInput;
+    type Output = FollowersOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        validate::user_id("user_id", &input.user_id)?;
+        let followers = ctx.stores().social_graph.followers(&input.user_id).await?;
+        Ok(FollowersOutput {
+            followers: followers.ok_or_else(|| not_in_graph(&input.user_id))?,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct GetFollowees;
+
+impl Function for GetFollowees {
+    const NAME: &'static str = "social-graph-get-followees";
+    const ERROR: &'static str = "SocialGraphGetFolloweesError";
+    type Input = UserIdInput;
+    type Output = FolloweesOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        validate::user_id("user_id", &input.user_id)?;
+        let followees = ctx.stores().social_graph.followees(&input.user_id).await?;
+        Ok(FolloweesOutput {
+            followees: followees.ok_or_else(|| not_in_graph(&input.user_id))?,
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! What the user timeline and the home timeline functions share: their inputs and outputs,
+//! and reading a page of a timeline with its posts. A page of an unknown user is a 404; a page
+//! past the end of a known user's timeline is empty.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FunctionError;
+use crate::function::Ctx;
+use crate::functions::post_storage::{ReadPosts, ReadPostsInput};
+use crate::model::Post;
+use crate::store::TimelineStore;
+use crate::validate;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadTimelineInput {
+    pub user_id: String,
+    /// First position, newest post = 0.
+    pub start: i64,
+    /// One past the last position.
+    pub stop: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReadTimelineOutput {
+    pub post_ids: Vec<String>,
+    /// Newest first, one per post id.
+    pub posts: Vec<Arc<Post>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimelinePostsOutput {
+    pub posts: Vec<Arc<Post>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WriteTimelineOutput {
+    pub user_id: String,
+    pub post_id: String,
+}
+
+pub async fn read_page(
+    ctx: &Ctx,
+    timelines: &dyn TimelineStore,
+    input: ReadTimelineInput,
+) -> Result<ReadTimelineOutput, FunctionError> {
+    validate::user_id("user_id", &input.user_id)?;
+    let (start, stop) = validate::page(input.start, input.stop)?;
+    let post_ids = timelines.range(&input.user_id, start, stop).await?;
+    if post_ids.is_empty() {
+        // Only an empty page needs to know whether the user exists.
+        if ctx.stores().users.by_user_id(&input.user_id).await?.is_none() {
+            return Err(FunctionError::NotFound {
+                status: "UserIDNotExistError",
+                message: format!("user_id {} does not exist", input.user_id),
+            });
+        }
+        return Ok(ReadTimelineOutput {
+            post_ids,
+            posts: Vec::new(),
+        });
+    }
+    let posts = ctx
+        .call::<ReadPosts>(&ReadPostsInput {
+            post_ids: post_ids.clone(),
+        })
+        .await?
+        .posts;
+    Ok(ReadTimelineOutput { post_ids, posts })
+}

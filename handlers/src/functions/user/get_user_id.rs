@@ -1,0 +1,41 @@
+//! `get-user-id`: the user id of a username.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FunctionError;
+use crate::function::{Ctx, Function};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetUserIdInput {
+    pub username: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GetUserIdOutput {
+    pub user_id: String,
+}
+
+#[derive(Default)]
+pub struct GetUserId;
+
+impl Function for GetUserId {
+    const NAME: &'static str = "get-user-id";
+    const ERROR: &'static str = "GetUserIdError";
+    type Input = GetUserIdInput;
+    type Output = GetUserIdOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        let user = ctx.stores().users.by_username(&input.username).await?;
+        let user = user.ok_or_else(|| username_not_found(&input.username))?;
+        Ok(GetUserIdOutput {
+            user_id: user.user_id,
+        })
+    }
+}
+
+pub(crate) fn username_not_found(username: &str) -> FunctionError {
+    FunctionError::NotFound {
+        status: "UsernameNotFoundError",
+        message: format!("username {username} not found"),
+    }
+}

@@ -1,0 +1,17 @@
+//! UserService: registration, user ids, login, and the creator part of a post.
+
+mod creator;
+mod get_user_id;
+mod login;
+mod register;
+
+pub use creator::{
+    UploadCreatorWithUserId, UploadCreatorWithUserIdInput, UploadCreatorWithUsername,
+    UploadCreatorWithUsernameInput, UploadCreatorOutput,
+};
+pub use get_user_id::{GetUserId, GetUserIdInput, GetUserIdOutput};
+pub use login::{Login, LoginInput, LoginOutput};
+pub use register::{
+    RegisterUser, RegisterUserInput, RegisterUserOutput, RegisterUserWithId,
+    RegisterUserWithIdInput,
+};

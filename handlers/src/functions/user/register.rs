@@ -1,0 +1,128 @@
+//! `register-user` and `register-user-with-id`: create a user and their social-graph node.
+//!
+//! The graph node is created first (through `social-graph-insert-user`), then the user: a user
+//! never exists without a node, and a node left behind by a refused registration is unreachable
+//! and harmless. The reply never carries the password hash or the salt.
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{hash_password, new_salt};
+use crate::error::FunctionError;
+use crate::function::{Ctx, Function};
+use crate::functions::social_graph::{InsertUser, InsertUserInput};
+use crate::ids::new_user_id;
+use crate::model::{PublicUser, User};
+use crate::store::InsertUser as Inserted;
+use crate::validate;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterUserInput {
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterUserWithIdInput {
+    pub user_id: String,
+    #[serde(flatten)]
+    pub user: RegisterUserInput,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RegisterUserOutput {
+    pub user: PublicUser,
+}
+
+#[derive(Default)]
+pub struct RegisterUser;
+
+impl Function for RegisterUser {
+    const NAME: &'static str = "register-user";
+    const ERROR: &'static str = "RegisterUserError";
+    type Input = RegisterUserInput;
+    type Output = RegisterUserOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        register(ctx, new_user_id(), input).await
+    }
+}
+
+#[derive(Default)]
+pub struct RegisterUserWithId;
+
+impl Function for RegisterUserWithId {
+    const NAME: &'static str = "register-user-with-id";
+    const ERROR: &'static str = "RegisterUserWithIdError";
+    type Input = RegisterUserWithIdInput;
+    type Output = RegisterUserOutput;
+
+    async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
+        validate::user_id("user_id", &input.user_id)?;
+        register(ctx, input.user_id, input.user).await
+    }
+}
+
+async fn register(
+    ctx: &Ctx,
+    user_id: String,
+    input: RegisterUserInput,
+) -> Result<RegisterUserOutput, FunctionError> {
+    validate::username("username", &input.username)?;
+    validate::bounded("first_name", &input.first_name, validate::MAX_NAME_CHARS)?;
+    validate::bounded("last_name", &input.last_name, validate::MAX_NAME_CHARS)?;
+    validate::non_empty("password", &input.password, validate::MAX_PASSWORD_BYTES)?;
+
+    let users = &ctx.stores().users;
+    if users.by_username(&input.username).await?.is_some() {
+        return Err(username_taken(&input.username));
+    }
+    if users.by_user_id(&user_id).await?.is_some() {
+        return Err(user_id_taken(&user_id));
+    }
+    match ctx
+        .call::<InsertUser>(&InsertUserInput {
+            user_id: user_id.clone(),
+        })
+        .await
+    {
+        // A node left by an earlier attempt that failed half-way is ours to reuse.
+        Err(failure) if failure.http_status == 409 => {}
+        other => {
+            other?;
+        }
+    }
+
+    let salt = new_salt();
+    let user = User {
+        password: hash_password(&input.password, &salt),
+        salt,
+        user_id,
+        username: input.username,
+        first_name: input.first_name,
+        last_name: input.last_name,
+    };
+    // The store checks both keys again atomically: the lookups above only give early answers.
+    match users.insert(&user).await? {
+        Inserted::Inserted => Ok(RegisterUserOutput {
+            user: PublicUser::from(&user),
+        }),
+        Inserted::UsernameTaken => Err(username_taken(&user.username)),
+        Inserted::UserIdTaken => Err(user_id_taken(&user.user_id)),
+    }
+}
+
+fn username_taken(username: &str) -> FunctionError {
+    FunctionError::Conflict {
+        status: "UsernameAlreadyExistError",
+        message: format!("username {username} already exists"),
+    }
+}
+
+fn user_id_taken(user_id: &str) -> FunctionError {
+    FunctionError::Conflict {
+        status: "UserAlreadyExistError",
+        message: format!("user_id {user_id} already exists"),
+    }
+}

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Run a command with throwaway Redis and FerretDB (MongoDB wire protocol, SQLite backend) servers.
+#
+# Usage: scripts/with-services.sh CMD [ARGS...]
+#   e.g. scripts/with-services.sh cargo test --workspace
+#
+# Both servers listen on free loopback ports, keep their data and logs in a fresh temp dir,
+# and are stopped (and the temp dir removed) when the command exits. The script exits with
+# the command's exit status. The command sees:
+#   REDIS_SERVER=127.0.0.1  REDIS_PORT=<port>  MONGO_URI=mongodb://127.0.0.1:<port>/
+#   DS_REDIS_SERVER_BIN, DS_FERRETDB_BIN   server binaries, so tests can restart a server
+#   DS_SERVICES_DIR                        the temp dir (logs, data, *.pid files)
+# Layout of DS_SERVICES_DIR: redis/ (redis --dir), ferret/ (SQLite data), ferret-state/,
+# redis.log, ferretdb.log, redis.pid, ferretdb.pid. A test that restarts a server itself
+# (same flags as this script uses, same dirs) should write the new pid to redis.pid / ferretdb.pid so
+# cleanup still stops it.
+#
+# Env knobs: DS_SERVICES_TIMEOUT (seconds to wait for readiness, default 30),
+#            DS_CACHE_DIR (FerretDB build cache, see scripts/ferretdb.sh).
+set -euo pipefail
+
+log() { printf 'with-services.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+if [[ $# -eq 0 ]]; then
+    sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
+    exit 2
+fi
+
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+timeout_s="${DS_SERVICES_TIMEOUT:-30}"
+
+# --- prerequisites ------------------------------------------------------------------------
+
+if ! command -v redis-server >/dev/null 2>&1; then
+    log "redis-server not found; installing it with apt-get"
+    if [[ "$(id -u)" -eq 0 ]]; then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        die "redis-server is missing and we are not root and sudo is unavailable"
+    fi
+    # Output to stderr: stdout belongs to the wrapped command.
+    "${sudo[@]}" apt-get update >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server >&2
+    command -v redis-server >/dev/null 2>&1 || die "redis-server still not found after install"
+fi
+redis_bin="$(command -v redis-server)"
+
+# Built once and cached; prints only the path on stdout.
+ferretdb_bin="$("$script_dir/ferretdb.sh")" || die "could not build FerretDB (see output above)"
+
+# --- lifecycle ------------------------------------------------------------------------------
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/ds-services.XXXXXX")"
+redis_pid=""
+ferret_pid=""
+
+# Stop a server by pid, but only if that pid still runs the expected binary (pids get reused).
+stop_pid() {
+    local pid="$1" exe="$2" i
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+    [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$exe")" ]] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do # up to 5 s for a graceful shutdown
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    log "pid $pid did not exit after SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_servers() {
+    local f
+    # Pid files may have been rewritten by tests that restarted a server.
+    for f in "$tmp/redis.pid" "$tmp/ferretdb.pid"; do
+        [[ -f "$f" ]] || continue
+        case "$f" in
+        */redis.pid) stop_pid "$(cat "$f" 2>/dev/null)" "$redis_bin" ;;
+        *) stop_pid "$(cat "$f" 2>/dev/null)" "$ferretdb_bin" ;;
+        esac
+    done
+    # And the processes we started, in case a pid file was removed or changed.
+    [[ -n "$redis_pid" ]] && stop_pid "$redis_pid" "$redis_bin"
+    [[ -n "$ferret_pid" ]] && stop_pid "$ferret_pid" "$ferretdb_bin"
+    # Reap our children so no zombies linger; ignore their exit statuses.
+    wait 2>/dev/null || true
+}
+
+show_logs() {
+    local f
+    for f in "$tmp/redis.log" "$tmp/ferretdb.log"; do
+        [[ -s "$f" ]] || continue
+        log "--- last lines of $(basename "$f") ---"
+        tail -n 30 "$f" >&2
+    done
+}
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    stop_servers
+    rm -rf "$tmp"
+    exit "$status"
+}
+trap cleanup EXIT
+# Turn signals into an ordinary exit so the EXIT trap does the cleanup (128+signal status).
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- helpers ------------------------------------------------------------------------------
+
+# Two distinct free loopback ports. Both sockets stay bound until both ports are chosen so
+# they differ; there is still a small window before the servers bind (handled by retrying).
+pick_ports() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 - <<'EOF'
+import socket
+socks = []
+for _ in range(2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+    else
+        # Fallback: random high ports that nothing answers on.
+        local ports=() p
+        while ((${#ports[@]} < 2)); do
+            p=$((20000 + RANDOM % 40000))
+            [[ " ${ports[*]-} " == *" $p "* ]] && continue
+            (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
+            ports+=("$p")
+        done
+        echo "${ports[*]}"
+    fi
+}
+
+# Subshell bodies: the probe's fd 3 never leaks into the main shell.
+redis_ready() (
+    # Plain bash TCP: does not depend on redis-cli being installed.
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'PING\r\n' >&3
+    reply=""
+    IFS= read -r -t 2 reply <&3 || true
+    [[ "$reply" == "+PONG"* ]]
+)
+
+ferret_ready() (
+    # FerretDB only starts listening after its backend is set up, so accepting is enough.
+    exec 3<>"/dev/tcp/127.0.0.1/$1"
+)
+
+# Wait for both servers. Returns 0 when ready, 1 if a server died (e.g. port taken), 2 on timeout.
+wait_ready() {
+    local deadline=$((SECONDS + timeout_s)) r_ok="" f_ok=""
+    while :; do
+        [[ -z "$r_ok" ]] && redis_ready "$redis_port" 2>/dev/null && r_ok=1
+        [[ -z "$f_ok" ]] && ferret_ready "$ferret_port" 2>/dev/null && f_ok=1
+        [[ -n "$r_ok" && -n "$f_ok" ]] && return 0
+        if ! kill -0 "$redis_pid" 2>/dev/null; then
+            log "redis-server exited during startup"
+            return 1
+        fi
+        if ! kill -0 "$ferret_pid" 2>/dev/null; then
+            log "FerretDB exited during startup"
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            [[ -z "$r_ok" ]] && log "redis-server not ready on 127.0.0.1:$redis_port after ${timeout_s}s"
+            [[ -z "$f_ok" ]] && log "FerretDB not ready on 127.0.0.1:$ferret_port after ${timeout_s}s"
+            return 2
+        fi
+        sleep 0.1
+    done
+}
+
+# --- start ----------------------------------------------------------------------------------
+
+started=""
+for attempt in 1 2 3; do
+    read -r redis_port ferret_port < <(pick_ports)
+    [[ -n "${redis_port:-}" && -n "${ferret_port:-}" ]] || die "could not pick free ports"
+
+    rm -rf "$tmp/redis" "$tmp/ferret" "$tmp/ferret-state"
+    mkdir -p "$tmp/redis" "$tmp/ferret" "$tmp/ferret-state" # sqlite-url dir must already exist
+
+    # No persistence: tests get a clean, fast, disposable server. --dir keeps any stray
+    # dump (e.g. from a SAVE command) inside the temp dir.
+    redis_args=(--port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no
+        --daemonize no --dir "$tmp/redis" --pidfile "$tmp/redis.pid")
+    "$redis_bin" "${redis_args[@]}" >"$tmp/redis.log" 2>&1 &
+    redis_pid=$!
+
+    # --debug-addr=- disables the metrics/pprof HTTP listener (default 127.0.0.1:8088 would
+    # clash between parallel runs); telemetry off since there is no outside network.
+    ferret_args=(--handler=sqlite "--sqlite-url=file:$tmp/ferret/" "--state-dir=$tmp/ferret-state"
+        "--listen-addr=127.0.0.1:$ferret_port" --telemetry=disable --debug-addr=-
+        --log-level=error)
+    "$ferretdb_bin" "${ferret_args[@]}" >"$tmp/ferretdb.log" 2>&1 &
+    ferret_pid=$!
+    echo "$ferret_pid" >"$tmp/ferretdb.pid" # FerretDB has no --pidfile flag
+
+    rc=0
+    wait_ready || rc=$?
+    if ((rc == 0)); then
+        started=1
+        break
+    fi
+    show_logs
+    stop_servers
+    redis_pid="" ferret_pid=""
+    rm -f "$tmp/redis.pid" "$tmp/ferretdb.pid"
+    ((rc == 1 && attempt < 3)) || break # only a crash (likely a port race) is worth retrying
+    log "retrying with new ports (attempt $((attempt + 1))/3)"
+done
+[[ -n "$started" ]] || die "services failed to start (server log tails above)"
+
+log "redis-server on 127.0.0.1:$redis_port, FerretDB on 127.0.0.1:$ferret_port (dir $tmp)"
+
+export REDIS_SERVER=127.0.0.1
+export REDIS_PORT="$redis_port"
+export MONGO_URI="mongodb://127.0.0.1:$ferret_port/"
+export DS_REDIS_SERVER_BIN="$redis_bin"
+export DS_FERRETDB_BIN="$ferretdb_bin"
+export DS_SERVICES_DIR="$tmp"
+
+# Foreground, so the command keeps the terminal, stdin and Ctrl-C. The servers started with
+# `&` ignore SIGINT (non-interactive bash), so a Ctrl-C stops only the command; cleanup then
+# stops the servers.
+status=0
+"$@" || status=$?
+if ((status != 0)); then
+    # Help diagnose whether a server misbehaved.
+    kill -0 "$redis_pid" 2>/dev/null || log "note: redis-server (pid $redis_pid) is no longer running"
+    kill -0 "$ferret_pid" 2>/dev/null || log "note: FerretDB (pid $ferret_pid) is no longer running"
+    show_logs
+fi
+exit "$status"
