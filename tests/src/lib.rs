@@ -1,1 +1,212 @@
+//! The test harness: a social network to talk to, whatever its deployment.
+//!
+//! A [`Net`] is one running deployment with a fresh, empty store. Behaviour tests take a `Net`
+//! and call functions by name with JSON, exactly as a client would; [`deployments!`] runs each
+//! of them against every deployment (in-process registry, HTTP server...), so a behaviour is
+//! written once.
 
+use std::time::Duration;
+
+use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::store::Stores;
+use deathstar_handlers::{CallMeta, Invocation, Registry, Reply};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub use serde_json;
+
+/// The key every test deployment signs login tokens with.
+pub const TEST_SECRET: &str = "test-secret";
+
+enum Target {
+    InProcess(Registry),
+    Http { client: reqwest::Client, base: String },
+}
+
+/// A running deployment of the social network, on its own empty store.
+pub struct Net {
+    target: Target,
+    _dir: tempfile::TempDir,
+}
+
+impl Net {
+    /// Every function in this process, called through the registry (no HTTP).
+    pub async fn in_process() -> Net {
+        let (registry, dir) = embedded_registry();
+        Net {
+            target: Target::InProcess(registry),
+            _dir: dir,
+        }
+    }
+
+    /// Every function behind the local server's HTTP routes, on a loopback port.
+    pub async fn over_http() -> Net {
+        let (registry, dir) = embedded_registry();
+        let base = serve(deathstar_http::router(registry, Default::default())).await;
+        Net {
+            target: Target::Http {
+                client: reqwest::Client::new(),
+                base,
+            },
+            _dir: dir,
+        }
+    }
+
+    /// The base URL of an HTTP deployment.
+    pub fn base_url(&self) -> Option<&str> {
+        match &self.target {
+            Target::Http { base, .. } => Some(base),
+            Target::InProcess(_) => None,
+        }
+    }
+
+    /// Calls `function` with `body`; returns the status and the JSON body.
+    pub async fn call(&self, function: &str, body: Value) -> Reply {
+        match &self.target {
+            Target::InProcess(registry) => {
+                let Some(service) = registry.get(function) else {
+                    return Reply {
+                        status: 404,
+                        body: json!({"status": "FunctionNotFoundError"}),
+                    };
+                };
+                let meta = CallMeta::new("test").with_timeout(Duration::from_secs(20));
+                service
+                    .oneshot(Invocation::new(body, meta))
+                    .await
+                    .unwrap_or_else(|never| match never {})
+            }
+            Target::Http { client, base } => {
+                let response = client
+                    .post(format!("{base}/function/{function}"))
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("request reaches the server");
+                let status = response.status().as_u16();
+                let body = response.json().await.expect("reply is JSON");
+                Reply { status, body }
+            }
+        }
+    }
+
+    /// Calls `function` and asserts success; returns the body.
+    pub async fn ok(&self, function: &str, body: Value) -> Value {
+        let reply = self.call(function, body.clone()).await;
+        assert_eq!(
+            reply.status, 200,
+            "{function} {body} answered {}",
+            reply.body
+        );
+        assert_eq!(reply.body["status"], "success");
+        reply.body
+    }
+
+    /// Calls `function` and asserts it fails with `status` and envelope `name`; returns the body.
+    pub async fn fails(&self, function: &str, body: Value, status: u16, name: &str) -> Value {
+        let reply = self.call(function, body.clone()).await;
+        assert_eq!(
+            (reply.status, reply.body["status"].as_str()),
+            (status, Some(name)),
+            "{function} {body} answered {}",
+            reply.body
+        );
+        let errors = reply.body["errors"].as_array().expect("errors is a list");
+        assert!(!errors.is_empty(), "no errors in {}", reply.body);
+        assert!(errors.iter().all(|e| e["message"].is_string()));
+        reply.body
+    }
+
+    /// Registers `username` (password `pw-<username>`) and returns the user id.
+    pub async fn register(&self, username: &str) -> String {
+        let reply = self
+            .ok(
+                "register-user",
+                json!({
+                    "username": username,
+                    "first_name": format!("First {username}"),
+                    "last_name": format!("Last {username}"),
+                    "password": format!("pw-{username}"),
+                }),
+            )
+            .await;
+        reply["user"]["user_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn follow(&self, user_id: &str, followee_id: &str) {
+        self.ok(
+            "social-graph-follow",
+            json!({"user_id": user_id, "followee_id": followee_id}),
+        )
+        .await;
+    }
+
+    /// Composes a post and returns it.
+    pub async fn compose(&self, user_id: &str, username: &str, text: &str) -> Value {
+        let reply = self
+            .ok(
+                "compose-post-frontend",
+                json!({"user_id": user_id, "username": username, "post_type": 0, "text": text}),
+            )
+            .await;
+        reply["post"].clone()
+    }
+
+    /// Posts `start..stop` of a timeline (`"user"` or `"home"`), via its frontend.
+    pub async fn timeline(&self, kind: &str, user_id: &str, start: i64, stop: i64) -> Vec<Value> {
+        let reply = self
+            .ok(
+                &format!("{kind}-timeline-read-frontend"),
+                json!({"user_id": user_id, "start": start, "stop": stop}),
+            )
+            .await;
+        reply["posts"].as_array().unwrap().clone()
+    }
+}
+
+/// The texts of `posts`, in order.
+pub fn texts(posts: &[Value]) -> Vec<&str> {
+    posts.iter().map(|p| p["text"].as_str().unwrap()).collect()
+}
+
+fn embedded_registry() -> (Registry, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stores = Stores::embedded(dir.path()).expect("embedded store opens");
+    (
+        Registry::in_process(stores, AuthKey::new(TEST_SECRET)),
+        dir,
+    )
+}
+
+/// Serves `app` on a free loopback port for the rest of the test; returns its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// Runs each named behaviour test (an `async fn(Net)`) against every deployment.
+#[macro_export]
+macro_rules! deployments {
+    ($($test:ident),* $(,)?) => {
+        mod in_process {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test($crate::Net::in_process().await).await
+                }
+            )*
+        }
+        mod over_http {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test($crate::Net::over_http().await).await
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,183 @@
+//! The `deathstar` binary as a user runs it: a real process on a loopback port, stopped with
+//! Ctrl-C (SIGINT) and started again on the same data directory.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(data_dir: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_deathstar"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("deathstar starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let started = Instant::now();
+        while reqwest::get(format!("{}/healthz", server.base)).await.is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "server never came up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        server
+    }
+
+    async fn call(&self, function: &str, body: Value) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/function/{function}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn raw(&self, method: reqwest::Method, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// Ctrl-C, then wait for a clean exit.
+    fn interrupt(mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "no exit after SIGINT");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let (status, alice) = server
+        .call(
+            "register-user",
+            json!({"username": "alice", "first_name": "A", "last_name": "L", "password": "pw"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let alice_id = alice["user"]["user_id"].as_str().unwrap().to_owned();
+    let (_, bob) = server
+        .call(
+            "register-user",
+            json!({"username": "bob", "first_name": "B", "last_name": "O", "password": "pw"}),
+        )
+        .await;
+    let bob_id = bob["user"]["user_id"].as_str().unwrap().to_owned();
+    let follow = json!({"user_id": bob_id, "followee_id": alice_id});
+    assert_eq!(server.call("social-graph-follow", follow).await.0, 200);
+    let (status, media) = server
+        .call("media-front-upload-media", json!({"filename": "a.gif", "file": "R0lGODlh"}))
+        .await;
+    assert_eq!(status, 200);
+    let compose = json!({
+        "user_id": alice_id, "username": "alice", "post_type": 0,
+        "text": "hi @bob https://example.com", "media_id": media["media_id"], "media_type": "gif",
+    });
+    let (status, composed) = server.call("compose-post-frontend", compose).await;
+    assert_eq!(status, 200, "{composed}");
+    server.interrupt();
+
+    let server = Server::start(dir.path()).await;
+    let login = json!({"username": "alice", "password": "pw"});
+    assert_eq!(server.call("user-service-login", login).await.0, 200);
+    let page = json!({"user_id": alice_id, "start": 0, "stop": 10});
+    let (_, user_timeline) = server.call("user-timeline-read-frontend", page).await;
+    assert_eq!(user_timeline["posts"], json!([composed["post"]]));
+    let page = json!({"user_id": bob_id, "start": 0, "stop": 10});
+    let (_, home_timeline) = server.call("home-timeline-read-frontend", page).await;
+    assert_eq!(home_timeline["posts"], json!([composed["post"]]));
+    let (_, followers) = server
+        .call("social-graph-get-followers", json!({"user_id": alice_id}))
+        .await;
+    assert_eq!(followers["followers"][0]["user_id"], bob_id.as_str());
+    let shorts = composed["post"]["urls"][0]["shortened_url"].clone();
+    let (_, urls) = server
+        .call("url-shorten-service-get-extended-urls", json!({"shortened_urls": [shorts]}))
+        .await;
+    assert_eq!(urls["urls"][0]["expanded_url"], "https://example.com");
+    let (_, file) = server
+        .call("media-front-get-media", json!({"media_id": media["media_id"]}))
+        .await;
+    assert_eq!(file["file"], "data:image/gif;base64,R0lGODlh");
+    server.interrupt();
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors_and_the_server_stays_up() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let cases: Vec<(Method, &str, Vec<u8>, u16, &str)> = vec![
+        (Method::POST, "/function/get-user-id", b"{not json".to_vec(), 400, "MalformedJsonError"),
+        (Method::POST, "/function/get-user-id", b"[1,2]".to_vec(), 400, "MalformedJsonError"),
+        (Method::POST, "/function/get-user-id", b"\"alice\"".to_vec(), 400, "MalformedJsonError"),
+        (Method::POST, "/function/get-user-id", vec![0xff, 0xfe], 400, "MalformedJsonError"),
+        (Method::POST, "/function/get-user-id", Vec::new(), 400, "MissingFieldError"),
+        (Method::GET, "/function/get-user-id", Vec::new(), 400, "MissingFieldError"),
+        (Method::POST, "/function/get-user-id", br#"{"username":[]}"#.to_vec(), 400, "InvalidFieldError"),
+        (Method::POST, "/function/get-user-id", br#"{"username":"ghost"}"#.to_vec(), 404, "UsernameNotFoundError"),
+        (Method::POST, "/function/no-such-function", b"{}".to_vec(), 404, "FunctionNotFoundError"),
+        (
+            Method::POST,
+            "/function/media-front-upload-media",
+            vec![b' '; 17 * 1024 * 1024],
+            413,
+            "PayloadTooLargeError",
+        ),
+        (
+            Method::POST,
+            "/function/user-timeline-read-frontend",
+            br#"{"user_id":"0123456789abcdef0123456789abcdef","start":"0","stop":10}"#.to_vec(),
+            400,
+            "InvalidFieldError",
+        ),
+    ];
+    for (method, path, body, status, name) in cases {
+        let (got, reply) = server.raw(method.clone(), path, body).await;
+        assert_eq!((got, reply["status"].as_str()), (status, Some(name)), "{method} {path}: {reply}");
+        assert!(reply["errors"][0]["message"].is_string(), "{reply}");
+    }
+    let (status, _) = server.raw(Method::GET, "/healthz", Vec::new()).await;
+    assert_eq!(status, 200);
+    server.interrupt();
+}
