@@ -115,7 +115,11 @@ pub async fn read_json(body: Body, limit: usize) -> Result<Value, FunctionError>
 
 pub fn into_response(reply: Reply, trace_id: &str) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (status, axum::Json(reply.body)).into_response();
+    // A trailing newline keeps replies apart in a terminal, as curl users expect.
+    let mut body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    body.push(b'\n');
+    let headers = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    let mut response = (status, headers, body).into_response();
     if let Ok(value) = HeaderValue::from_str(trace_id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

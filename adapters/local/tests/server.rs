@@ -181,3 +181,35 @@ async fn bad_requests_get_json_errors_and_the_server_stays_up() {
     assert_eq!(status, 200);
     server.interrupt();
 }
+
+/// The README's "Try it" block, pasted into a shell against a fresh server.
+#[tokio::test]
+async fn the_readme_examples_work_as_printed() {
+    let readme = include_str!("../../../README.md");
+    let block = readme
+        .split("## Try it")
+        .nth(1)
+        .and_then(|s| s.split("```sh").nth(1))
+        .and_then(|s| s.split("```").next())
+        .expect("a sh block under Try it");
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let script = block.replace("http://127.0.0.1:8080", &server.base);
+    let output = tokio::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .output()
+        .await
+        .expect("bash runs");
+    assert!(output.status.success(), "{output:?}");
+    let replies: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON reply per line"))
+        .collect();
+    assert_eq!(replies.len(), 5);
+    assert!(replies.iter().all(|r| r["status"] == "success"), "{replies:?}");
+    let home = &replies[4]["posts"];
+    assert_eq!(home[0]["creator"]["username"], "alice");
+    assert_eq!(home[0]["user_mentions"][0]["username"], "bob");
+    server.interrupt();
+}
