@@ -106,8 +106,7 @@ impl AuthKey {
 
     pub fn sign(&self, claims: &Claims) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let payload =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialise"));
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).expect("claims serialise"));
         let signing_input = format!("{header}.{payload}");
         let mut mac = self.mac();
         mac.update(signing_input.as_bytes());
@@ -118,9 +117,7 @@ impl AuthKey {
     /// Checks the signature and the expiry of `token`.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         let (signing_input, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-        let (_, payload) = signing_input
-            .split_once('.')
-            .ok_or(TokenError::Malformed)?;
+        let (_, payload) = signing_input.split_once('.').ok_or(TokenError::Malformed)?;
         let signature = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| TokenError::Malformed)?;
@@ -132,7 +129,10 @@ impl AuthKey {
             .decode(payload)
             .map_err(|_| TokenError::Malformed)?;
         let claims: Claims = serde_json::from_slice(&payload).map_err(|_| TokenError::Malformed)?;
-        let issued: u64 = claims.timestamp.parse().map_err(|_| TokenError::Malformed)?;
+        let issued: u64 = claims
+            .timestamp
+            .parse()
+            .map_err(|_| TokenError::Malformed)?;
         let ttl: u64 = claims.ttl.parse().map_err(|_| TokenError::Malformed)?;
         if issued.saturating_add(ttl) < unix_secs() {
             return Err(TokenError::Expired);
@@ -160,8 +160,16 @@ mod tests {
             "fd9d29929016b1bf49568ecaba43e892ead7898610230c85a507a18b0304393a"
         );
         assert_eq!(hash_password("secret", "SALT").len(), 64);
-        assert!(password_matches("secret", "SALT", &hash_password("secret", "SALT")));
-        assert!(!password_matches("Secret", "SALT", &hash_password("secret", "SALT")));
+        assert!(password_matches(
+            "secret",
+            "SALT",
+            &hash_password("secret", "SALT")
+        ));
+        assert!(!password_matches(
+            "Secret",
+            "SALT",
+            &hash_password("secret", "SALT")
+        ));
     }
 
     #[test]
@@ -179,7 +187,10 @@ mod tests {
         let claims = key.verify(&token).unwrap();
         assert_eq!(claims.username, "alice");
         assert_eq!(claims.ttl, "3600");
-        assert_eq!(AuthKey::new("k2").verify(&token), Err(TokenError::BadSignature));
+        assert_eq!(
+            AuthKey::new("k2").verify(&token),
+            Err(TokenError::BadSignature)
+        );
         assert_eq!(key.verify("not-a-token"), Err(TokenError::Malformed));
     }
 

@@ -21,11 +21,20 @@ pub enum FunctionError {
     #[error("invalid field `{field}`: {reason}")]
     InvalidField { field: String, reason: String },
     #[error("{message}")]
-    Unauthorized { status: &'static str, message: String },
+    Unauthorized {
+        status: &'static str,
+        message: String,
+    },
     #[error("{message}")]
-    NotFound { status: &'static str, message: String },
+    NotFound {
+        status: &'static str,
+        message: String,
+    },
     #[error("{message}")]
-    Conflict { status: &'static str, message: String },
+    Conflict {
+        status: &'static str,
+        message: String,
+    },
     #[error("body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("no function named `{0}`")]
@@ -134,9 +143,7 @@ impl FunctionError {
             FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
             FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
             FunctionError::DeadlineExceeded => "TimeoutError",
-            FunctionError::Callees(_) | FunctionError::Store(_) | FunctionError::Internal(_) => {
-                own
-            }
+            FunctionError::Callees(_) | FunctionError::Store(_) | FunctionError::Internal(_) => own,
         }
     }
 

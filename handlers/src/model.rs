@@ -96,3 +96,11 @@ pub struct MediaFile {
     pub content_type: String,
     pub bytes: Vec<u8>,
 }
+
+/// One post on a timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub post_id: String,
+    /// Unix milliseconds.
+    pub timestamp: u64,
+}

@@ -5,7 +5,7 @@ use crate::error::FunctionError;
 use crate::ids::is_user_id;
 
 pub const MAX_USERNAME_CHARS: usize = 64;
-pub const MAX_NAME_CHARS: usize = 128;
+pub const MAX_NAME_BYTES: usize = 256;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Longest timeline page one call may ask for.

@@ -3,11 +3,11 @@
 
 pub mod compose;
 pub mod home_timeline;
-mod timeline;
 pub mod media;
 pub mod post_storage;
 pub mod social_graph;
 pub mod text;
+mod timeline;
 pub mod unique_id;
 pub mod url_shorten;
 pub mod user;

@@ -64,7 +64,11 @@ impl Function for ReadPosts {
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         validate::list_len("post_ids", &input.post_ids)?;
         let ids = &input.post_ids;
-        if let Some(dup) = ids.iter().enumerate().find(|(i, id)| ids[..*i].contains(id)) {
+        if let Some(dup) = ids
+            .iter()
+            .enumerate()
+            .find(|(i, id)| ids[..*i].contains(id))
+        {
             return Err(FunctionError::invalid(
                 "post_ids",
                 format!("post_id {} is repeated", dup.1),

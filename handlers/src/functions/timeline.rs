@@ -47,10 +47,19 @@ pub async fn read_page(
 ) -> Result<ReadTimelineOutput, FunctionError> {
     validate::user_id("user_id", &input.user_id)?;
     let (start, stop) = validate::page(input.start, input.stop)?;
-    let post_ids = timelines.range(&input.user_id, start, stop).await?;
+    let mut post_ids = timelines.range(&input.user_id, start, stop).await?;
+    // A post written twice (a retried write with a new timestamp) is shown once.
+    let mut seen = std::collections::HashSet::new();
+    post_ids.retain(|id| seen.insert(id.clone()));
     if post_ids.is_empty() {
         // Only an empty page needs to know whether the user exists.
-        if ctx.stores().users.by_user_id(&input.user_id).await?.is_none() {
+        if ctx
+            .stores()
+            .users
+            .by_user_id(&input.user_id)
+            .await?
+            .is_none()
+        {
             return Err(FunctionError::NotFound {
                 status: "UserIDNotExistError",
                 message: format!("user_id {} does not exist", input.user_id),

@@ -41,7 +41,10 @@ impl Function for UploadUrls {
             let field = format!("urls[{i}]");
             validate::non_empty(&field, url, MAX_URL_BYTES)?;
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(FunctionError::invalid(&field, "must start with http:// or https://"));
+                return Err(FunctionError::invalid(
+                    &field,
+                    "must start with http:// or https://",
+                ));
             }
         }
         if input.urls.is_empty() {
@@ -68,7 +71,9 @@ impl Function for UploadUrls {
 
 fn new_short_url() -> String {
     let mut rng = rand::rng();
-    let code: String = (0..10).map(|_| rng.random_range(b'a'..=b'z') as char).collect();
+    let code: String = (0..10)
+        .map(|_| rng.random_range(b'a'..=b'z') as char)
+        .collect();
     format!("{SHORT_URL_PREFIX}{code}")
 }
 

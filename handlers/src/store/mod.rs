@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{FollowEdge, MediaFile, Post, UrlDoc, User};
+use crate::model::{FollowEdge, MediaFile, Post, TimelineEntry, UrlDoc, User};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -73,7 +73,8 @@ pub trait SocialGraphStore: Send + Sync {
     async fn insert_user(&self, user_id: &str) -> StoreResult<bool>;
     async fn contains(&self, user_id: &str) -> StoreResult<bool>;
     /// Adds the edge on both nodes, or neither.
-    async fn follow(&self, user_id: &str, followee_id: &str, timestamp: u64) -> StoreResult<Follow>;
+    async fn follow(&self, user_id: &str, followee_id: &str, timestamp: u64)
+    -> StoreResult<Follow>;
     /// Removes the edge from both nodes, or neither.
     async fn unfollow(&self, user_id: &str, followee_id: &str) -> StoreResult<Unfollow>;
     /// Followers in follow order; `None` if there is no such node.
@@ -103,6 +104,8 @@ pub trait TimelineStore: Send + Sync {
     async fn append(&self, owners: &[String], post_id: &str, timestamp: u64) -> StoreResult<()>;
     /// Post ids at positions `start..stop`, newest first.
     async fn range(&self, owner: &str, start: usize, stop: usize) -> StoreResult<Vec<String>>;
+    /// The whole timeline, newest first, with timestamps (what a cache is rebuilt from).
+    async fn entries(&self, owner: &str) -> StoreResult<Vec<TimelineEntry>>;
 }
 
 #[async_trait]

@@ -60,10 +60,7 @@ impl Function for ComposeAndUpload {
             timestamp: now_ms(),
             post_type: input.post_type,
         };
-        let post = ctx
-            .call::<StorePost>(&StorePostInput { post })
-            .await?
-            .post;
+        let post = ctx.call::<StorePost>(&StorePostInput { post }).await?.post;
 
         let user_timeline = WriteUserTimelineInput {
             user_id: post.creator.user_id.clone(),
@@ -74,7 +71,11 @@ impl Function for ComposeAndUpload {
             user_id: post.creator.user_id.clone(),
             post_id: post.post_id.clone(),
             timestamp: post.timestamp,
-            user_mentions_id: post.user_mentions.iter().map(|m| m.user_id.clone()).collect(),
+            user_mentions_id: post
+                .user_mentions
+                .iter()
+                .map(|m| m.user_id.clone())
+                .collect(),
         };
         match tokio::join!(
             ctx.call::<WriteUserTimeline>(&user_timeline),

@@ -58,7 +58,10 @@ impl Function for Follow {
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         input.validate()?;
         let graph = &ctx.stores().social_graph;
-        let followed = match graph.follow(&input.user_id, &input.followee_id, now_ms()).await? {
+        let followed = match graph
+            .follow(&input.user_id, &input.followee_id, now_ms())
+            .await?
+        {
             store::Follow::Followed => true,
             store::Follow::AlreadyFollowing => false,
             store::Follow::UnknownUser => return Err(not_in_graph(&input.user_id)),

@@ -22,7 +22,12 @@ impl Function for InsertUser {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         validate::user_id("user_id", &input.user_id)?;
-        if !ctx.stores().social_graph.insert_user(&input.user_id).await? {
+        if !ctx
+            .stores()
+            .social_graph
+            .insert_user(&input.user_id)
+            .await?
+        {
             return Err(FunctionError::Conflict {
                 status: "UserIDAlreadyExistError",
                 message: format!(

@@ -42,11 +42,25 @@ impl Function for UploadText {
         validate::bounded("text", &input.text, validate::MAX_TEXT_BYTES)?;
         let spans = parse::url_spans(&input.text);
         let urls = UploadUrlsInput {
-            urls: spans.iter().map(|r| input.text[r.clone()].to_owned()).collect(),
+            urls: spans
+                .iter()
+                .map(|r| input.text[r.clone()].to_owned())
+                .collect(),
         };
-        let mentions = UploadUserMentionsInput {
-            usernames: parse::mentions(&input.text, &spans),
-        };
+        let mut usernames = parse::mentions(&input.text, &spans);
+        dedup_in_order(&mut usernames);
+        if urls.urls.len() > validate::MAX_LIST_ITEMS || usernames.len() > validate::MAX_LIST_ITEMS
+        {
+            return Err(FunctionError::invalid(
+                "text",
+                format!(
+                    "must have at most {} URLs and {} mentions",
+                    validate::MAX_LIST_ITEMS,
+                    validate::MAX_LIST_ITEMS
+                ),
+            ));
+        }
+        let mentions = UploadUserMentionsInput { usernames };
         let shorten = async {
             if urls.urls.is_empty() {
                 return Ok(UploadUrlsOutput { urls: Vec::new() });
@@ -82,4 +96,10 @@ impl Function for UploadText {
             urls,
         })
     }
+}
+
+/// Removes repeats, keeping the first of each.
+fn dedup_in_order(items: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|item| seen.insert(item.clone()));
 }

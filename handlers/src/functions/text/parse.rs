@@ -64,8 +64,7 @@ pub fn mentions(text: &str, urls: &[Range<usize>]) -> Vec<String> {
             i = url.end;
             continue;
         }
-        let starts_mention =
-            bytes[i] == b'@' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        let starts_mention = bytes[i] == b'@' && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
         if !starts_mention {
             i += 1;
             continue;
@@ -114,9 +113,10 @@ mod tests {
             urls("read https://a.com/x/y?q=1&r=2#top, then http://b.org."),
             ["https://a.com/x/y?q=1&r=2#top", "http://b.org"]
         );
-        assert_eq!(urls("(see https://en.wikipedia.org/wiki/Rust_(language))"), [
-            "https://en.wikipedia.org/wiki/Rust_(language)"
-        ]);
+        assert_eq!(
+            urls("(see https://en.wikipedia.org/wiki/Rust_(language))"),
+            ["https://en.wikipedia.org/wiki/Rust_(language)"]
+        );
         assert!(urls("http:// and https://").is_empty());
     }
 
@@ -139,9 +139,6 @@ mod tests {
     fn replacing_keeps_the_text_around_urls() {
         let text = "a http://x.com b http://y.com c";
         let spans = url_spans(text);
-        assert_eq!(
-            replace_spans(text, &spans, &["S1", "S2"]),
-            "a S1 b S2 c"
-        );
+        assert_eq!(replace_spans(text, &spans, &["S1", "S2"]), "a S1 b S2 c");
     }
 }

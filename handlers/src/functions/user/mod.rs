@@ -6,8 +6,8 @@ mod login;
 mod register;
 
 pub use creator::{
-    UploadCreatorWithUserId, UploadCreatorWithUserIdInput, UploadCreatorWithUsername,
-    UploadCreatorWithUsernameInput, UploadCreatorOutput,
+    UploadCreatorOutput, UploadCreatorWithUserId, UploadCreatorWithUserIdInput,
+    UploadCreatorWithUsername, UploadCreatorWithUsernameInput,
 };
 pub use get_user_id::{GetUserId, GetUserIdInput, GetUserIdOutput};
 pub use login::{Login, LoginInput, LoginOutput};

@@ -70,8 +70,8 @@ async fn register(
     input: RegisterUserInput,
 ) -> Result<RegisterUserOutput, FunctionError> {
     validate::username("username", &input.username)?;
-    validate::bounded("first_name", &input.first_name, validate::MAX_NAME_CHARS)?;
-    validate::bounded("last_name", &input.last_name, validate::MAX_NAME_CHARS)?;
+    validate::bounded("first_name", &input.first_name, validate::MAX_NAME_BYTES)?;
+    validate::bounded("last_name", &input.last_name, validate::MAX_NAME_BYTES)?;
     validate::non_empty("password", &input.password, validate::MAX_PASSWORD_BYTES)?;
 
     let users = &ctx.stores().users;

@@ -50,11 +50,21 @@ impl SocialGraphStore for Db {
 
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
         let user_id = user_id.to_owned();
-        self.read(move |txn| Ok(txn.open_table(GRAPH_NODES)?.get(user_id.as_str())?.is_some()))
-            .await
+        self.read(move |txn| {
+            Ok(txn
+                .open_table(GRAPH_NODES)?
+                .get(user_id.as_str())?
+                .is_some())
+        })
+        .await
     }
 
-    async fn follow(&self, user_id: &str, followee_id: &str, timestamp: u64) -> StoreResult<Follow> {
+    async fn follow(
+        &self,
+        user_id: &str,
+        followee_id: &str,
+        timestamp: u64,
+    ) -> StoreResult<Follow> {
         let (user, followee) = (user_id.to_owned(), followee_id.to_owned());
         self.write(move |txn| {
             let nodes = txn.open_table(GRAPH_NODES)?;

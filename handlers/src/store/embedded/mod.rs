@@ -28,20 +28,18 @@ pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("use
 pub(crate) const USER_IDS: TableDefinition<&str, &str> = TableDefinition::new("user_ids");
 pub(crate) const GRAPH_NODES: TableDefinition<&str, ()> = TableDefinition::new("graph_nodes");
 /// `(user, follower) -> follow time`.
-pub(crate) const FOLLOWERS: TableDefinition<(&str, &str), u64> =
-    TableDefinition::new("followers");
+pub(crate) const FOLLOWERS: TableDefinition<(&str, &str), u64> = TableDefinition::new("followers");
 /// `(user, followee) -> follow time`.
-pub(crate) const FOLLOWEES: TableDefinition<(&str, &str), u64> =
-    TableDefinition::new("followees");
+pub(crate) const FOLLOWEES: TableDefinition<(&str, &str), u64> = TableDefinition::new("followees");
 pub(crate) const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
-/// `(owner, u64::MAX - timestamp, post_id)`: key order is newest first.
-pub(crate) type TimelineTable = TableDefinition<'static, (&'static str, u64, &'static str), ()>;
+/// `(owner, u64::MAX - timestamp, inverted post_id)`: key order is newest first, ties by post
+/// id descending (Redis's ZREVRANGE order); see `timelines::invert`.
+pub(crate) type TimelineTable = TableDefinition<'static, (&'static str, u64, &'static [u8]), ()>;
 pub(crate) const USER_TIMELINE: TimelineTable = TableDefinition::new("user_timeline");
 pub(crate) const HOME_TIMELINE: TimelineTable = TableDefinition::new("home_timeline");
 pub(crate) const SHORT_URLS: TableDefinition<&str, &str> = TableDefinition::new("short_urls");
 /// `media_id -> (media_type, content_type, bytes)`.
-pub(crate) const MEDIA: TableDefinition<&str, (&str, &str, &[u8])> =
-    TableDefinition::new("media");
+pub(crate) const MEDIA: TableDefinition<&str, (&str, &str, &[u8])> = TableDefinition::new("media");
 
 /// Most writes one transaction takes before committing.
 const MAX_BATCH: usize = 256;

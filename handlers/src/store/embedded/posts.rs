@@ -36,9 +36,8 @@ impl PostStore for Db {
                     let Some(bytes) = posts.get(id.as_str())? else {
                         return Ok(None);
                     };
-                    let post: Post = serde_json::from_slice(bytes.value()).map_err(|e| {
-                        redb::Error::Corrupted(format!("post document {id}: {e}"))
-                    })?;
+                    let post: Post = serde_json::from_slice(bytes.value())
+                        .map_err(|e| redb::Error::Corrupted(format!("post document {id}: {e}")))?;
                     Ok(Some(Arc::new(post)))
                 })
                 .collect()
