@@ -1,0 +1,117 @@
+//! Production storage: MongoDB and Redis implementations of the traits in
+//! [`deathstar_handlers::store`], and [`open_stores`], which picks the backends from
+//! configuration the same way in every adapter:
+//!
+//! | configuration | durable stores | caches (posts, timelines) |
+//! |---|---|---|
+//! | nothing | embedded (redb in the data dir) | in memory / none |
+//! | `MONGO_URI` | MongoDB | in memory / none |
+//! | `REDIS_SERVER` (+ `REDIS_PORT`) | embedded | Redis |
+//! | both | MongoDB | Redis |
+//!
+//! Redis is only ever a cache: every post and timeline entry is also in the durable store, and
+//! a timeline missing from Redis is rebuilt from it.
+
+pub mod mongo;
+pub mod redis;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deathstar_handlers::store::embedded::MemoryPostCache;
+use deathstar_handlers::store::{PostCache, StoreError, Stores};
+
+/// Where the stores live.
+#[derive(Debug, Clone)]
+pub struct BackendConfig {
+    /// `MONGO_URI`: any MongoDB connection string, replica sets included.
+    pub mongo_uri: Option<String>,
+    /// `REDIS_SERVER`: host name of the Redis server.
+    pub redis_server: Option<String>,
+    /// `REDIS_PORT` (default 6379).
+    pub redis_port: Option<u16>,
+    /// How long a store call may wait for its server before answering 503.
+    pub timeout: Duration,
+    /// `DS_NAMESPACE`: a prefix for MongoDB database names and Redis keys, so that several
+    /// deployments (or tests) can share servers. Empty: the seed's names.
+    pub namespace: String,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig {
+            mongo_uri: None,
+            redis_server: None,
+            redis_port: None,
+            timeout: DEFAULT_TIMEOUT,
+            namespace: String::new(),
+        }
+    }
+}
+
+impl BackendConfig {
+    /// Reads the seed's environment variables.
+    pub fn from_env() -> Self {
+        let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+        BackendConfig {
+            mongo_uri: var("MONGO_URI"),
+            redis_server: var("REDIS_SERVER"),
+            redis_port: var("REDIS_PORT").and_then(|p| p.parse().ok()),
+            timeout: DEFAULT_TIMEOUT,
+            namespace: var("DS_NAMESPACE").unwrap_or_default(),
+        }
+    }
+
+    /// A one-line description for start-up logs (no credentials).
+    pub fn describe(&self) -> String {
+        let durable = if self.mongo_uri.is_some() {
+            "mongodb"
+        } else {
+            "embedded"
+        };
+        match &self.redis_server {
+            Some(host) => format!(
+                "{durable} + redis at {host}:{}",
+                self.redis_port.unwrap_or(6379)
+            ),
+            None => durable.to_owned(),
+        }
+    }
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Opens the stores `config` asks for; `data_dir` holds the embedded store when it is used.
+pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stores, StoreError> {
+    let redis = match &config.redis_server {
+        Some(host) => Some(redis::Redis::new(
+            host,
+            config.redis_port.unwrap_or(6379),
+            config.timeout,
+            &config.namespace,
+        )?),
+        None => None,
+    };
+    let post_cache: Arc<dyn PostCache> = match &redis {
+        Some(redis) => Arc::new(redis.post_cache()),
+        None => Arc::new(MemoryPostCache::new(POST_CACHE_ENTRIES)),
+    };
+    let mut stores = match &config.mongo_uri {
+        Some(uri) => mongo::Mongo::connect(uri, config.timeout, &config.namespace)
+            .await?
+            .stores(post_cache),
+        None => Stores {
+            post_cache,
+            ..Stores::embedded(data_dir)?
+        },
+    };
+    if let Some(redis) = &redis {
+        stores.user_timelines = Arc::new(redis.user_timelines(stores.user_timelines.clone()));
+        stores.home_timelines = Arc::new(redis.home_timelines(stores.home_timelines.clone()));
+    }
+    Ok(stores)
+}
+
+/// Posts kept by the in-process post cache when there is no Redis.
+const POST_CACHE_ENTRIES: usize = 100_000;

@@ -1,0 +1,98 @@
+//! The Redis backend: the post cache and the timeline caches, over one auto-reconnecting
+//! connection ([`ConnectionManager`]) shared by every function of the process.
+//!
+//! The connection is made on first use, not at start-up, so a process starts while Redis is
+//! down and serves as soon as it is back. Every command has a response timeout: a slow or
+//! absent Redis is a 503 (`StorageUnavailableError`), never a hang.
+
+mod post_cache;
+mod timelines;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deathstar_handlers::store::{StoreError, StoreResult, TimelineStore};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::OnceCell;
+
+pub use post_cache::RedisPostCache;
+pub use timelines::CachedTimelines;
+
+#[derive(Clone)]
+pub struct Redis {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    /// Prefix of every key (empty: the seed's keys).
+    namespace: String,
+    timeout: Duration,
+    connection: OnceCell<ConnectionManager>,
+}
+
+impl Redis {
+    pub fn new(host: &str, port: u16, timeout: Duration, namespace: &str) -> StoreResult<Redis> {
+        let client = redis::Client::open(format!("redis://{host}:{port}/"))
+            .map_err(|e| StoreError::Internal(format!("redis address {host}:{port}: {e}")))?;
+        Ok(Redis {
+            inner: Arc::new(Inner {
+                client,
+                namespace: namespace.to_owned(),
+                timeout,
+                connection: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// The shared connection, connecting first if this is the first use.
+    pub(crate) async fn connection(&self) -> StoreResult<ConnectionManager> {
+        let inner = &self.inner;
+        let connection = inner
+            .connection
+            .get_or_try_init(|| async {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(inner.timeout))
+                    .set_response_timeout(Some(inner.timeout))
+                    .set_number_of_retries(2)
+                    .set_max_delay(Duration::from_millis(500));
+                ConnectionManager::new_with_config(inner.client.clone(), config).await
+            })
+            .await
+            .map_err(to_store)?;
+        Ok(connection.clone())
+    }
+
+    /// `key` in this deployment's namespace.
+    pub(crate) fn key(&self, key: std::fmt::Arguments<'_>) -> String {
+        format!("{}{key}", self.inner.namespace)
+    }
+
+    pub fn post_cache(&self) -> RedisPostCache {
+        RedisPostCache::new(self.clone())
+    }
+
+    /// User timelines cached under the seed's key, the bare user id.
+    pub fn user_timelines(&self, authority: Arc<dyn TimelineStore>) -> CachedTimelines {
+        CachedTimelines::new(self.clone(), "", authority)
+    }
+
+    /// Home timelines cached under `home:<user_id>`.
+    pub fn home_timelines(&self, authority: Arc<dyn TimelineStore>) -> CachedTimelines {
+        CachedTimelines::new(self.clone(), "home:", authority)
+    }
+}
+
+/// Connection trouble and timeouts are "unavailable" (503, retry later).
+pub(crate) fn to_store(e: redis::RedisError) -> StoreError {
+    if e.is_io_error()
+        || e.is_connection_refusal()
+        || e.is_connection_dropped()
+        || e.is_timeout()
+        || e.is_unrecoverable_error()
+    {
+        StoreError::Unavailable(format!("redis: {e}"))
+    } else {
+        StoreError::Internal(format!("redis: {e}"))
+    }
+}
