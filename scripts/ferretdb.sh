@@ -57,6 +57,9 @@ export CGO_ENABLED=0 # SQLite backend is pure Go (modernc.org/sqlite); static bi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build.XXXXXX")"
 trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Without these, SIGTERM would kill bash before the EXIT trap removes the build dir.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 log "building FerretDB $FERRETDB_VERSION with $go_version (first run only; takes a few minutes)"
 

@@ -12,8 +12,8 @@
 #   DS_SERVICES_DIR                        the temp dir (logs, data, *.pid files)
 # Layout of DS_SERVICES_DIR: redis/ (redis --dir), ferret/ (SQLite data), ferret-state/,
 # redis.log, ferretdb.log, redis.pid, ferretdb.pid. A test that restarts a server itself
-# (same flags as this script uses, same dirs) should write the new pid to redis.pid / ferretdb.pid so
-# cleanup still stops it.
+# (same flags as this script uses, same dirs) should write the new pid to redis.pid or
+# ferretdb.pid so that cleanup still stops it.
 #
 # Env knobs: DS_SERVICES_TIMEOUT (seconds to wait for readiness, default 30),
 #            DS_CACHE_DIR (FerretDB build cache, see scripts/ferretdb.sh).
@@ -53,18 +53,30 @@ ferretdb_bin="$("$script_dir/ferretdb.sh")" || die "could not build FerretDB (se
 
 # --- lifecycle ------------------------------------------------------------------------------
 
-tmp="$(mktemp -d "${TMPDIR:-/tmp}/ds-services.XXXXXX")"
 redis_pid=""
 ferret_pid=""
 
-# Stop a server by pid, but only if that pid still runs the expected binary (pids get reused).
+# A still-running background job of this shell is certainly one of our servers.
+is_our_child() { [[ " $(jobs -pr | tr '\n' ' ') " == *" $1 "* ]]; }
+
+# Pids from pid files may be stale and reused: only trust them if they run the server binary.
+runs_binary() {
+    local exe
+    exe="$(readlink "/proc/$1/exe" 2>/dev/null)" || return 1
+    exe="${exe% (deleted)}" # binary replaced on disk while running (rebuild, apt upgrade)
+    [[ "$(readlink -f "$exe")" == "$(readlink -f "$2")" ]]
+}
+
+# SIGTERM, up to 5 s for a graceful shutdown, then SIGKILL.
 stop_pid() {
     local pid="$1" exe="$2" i
     [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    [[ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" == "$(readlink -f "$exe")" ]] || return 0
+    if ! is_our_child "$pid" && ! runs_binary "$pid" "$exe"; then
+        return 0
+    fi
     kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < 50; i++)); do # up to 5 s for a graceful shutdown
-        kill -0 "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || return 0 # bash reaps its children itself
         sleep 0.1
     done
     log "pid $pid did not exit after SIGTERM; sending SIGKILL"
@@ -72,20 +84,16 @@ stop_pid() {
 }
 
 stop_servers() {
-    local f
-    # Pid files may have been rewritten by tests that restarted a server.
-    for f in "$tmp/redis.pid" "$tmp/ferretdb.pid"; do
-        [[ -f "$f" ]] || continue
-        case "$f" in
-        */redis.pid) stop_pid "$(cat "$f" 2>/dev/null)" "$redis_bin" ;;
-        *) stop_pid "$(cat "$f" 2>/dev/null)" "$ferretdb_bin" ;;
-        esac
-    done
-    # And the processes we started, in case a pid file was removed or changed.
-    [[ -n "$redis_pid" ]] && stop_pid "$redis_pid" "$redis_bin"
-    [[ -n "$ferret_pid" ]] && stop_pid "$ferret_pid" "$ferretdb_bin"
-    # Reap our children so no zombies linger; ignore their exit statuses.
-    wait 2>/dev/null || true
+    # Pid files first: tests that restarted a server write the new pid there.
+    if [[ -f "$tmp/redis.pid" ]]; then
+        stop_pid "$(cat "$tmp/redis.pid" 2>/dev/null || true)" "$redis_bin"
+    fi
+    if [[ -f "$tmp/ferretdb.pid" ]]; then
+        stop_pid "$(cat "$tmp/ferretdb.pid" 2>/dev/null || true)" "$ferretdb_bin"
+    fi
+    # Then the processes we started, in case a pid file was removed or rewritten.
+    if [[ -n "$redis_pid" ]]; then stop_pid "$redis_pid" "$redis_bin"; fi
+    if [[ -n "$ferret_pid" ]]; then stop_pid "$ferret_pid" "$ferretdb_bin"; fi
 }
 
 show_logs() {
@@ -97,13 +105,16 @@ show_logs() {
     done
 }
 
+# shellcheck disable=SC2329 # invoked via the EXIT trap
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
+    set +e # best effort: a failing step must not skip removing the temp dir
     stop_servers
     rm -rf "$tmp"
     exit "$status"
 }
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/ds-services.XXXXXX")"
 trap cleanup EXIT
 # Turn signals into an ordinary exit so the EXIT trap does the cleanup (128+signal status).
 trap 'exit 130' INT
@@ -180,8 +191,9 @@ wait_ready() {
 
 started=""
 for attempt in 1 2 3; do
-    read -r redis_port ferret_port < <(pick_ports)
-    [[ -n "${redis_port:-}" && -n "${ferret_port:-}" ]] || die "could not pick free ports"
+    redis_port="" ferret_port=""
+    read -r redis_port ferret_port < <(pick_ports) || true
+    [[ -n "$redis_port" && -n "$ferret_port" ]] || die "could not pick free ports"
 
     rm -rf "$tmp/redis" "$tmp/ferret" "$tmp/ferret-state"
     mkdir -p "$tmp/redis" "$tmp/ferret" "$tmp/ferret-state" # sqlite-url dir must already exist

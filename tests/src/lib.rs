@@ -1,14 +1,18 @@
-//! The test harness: a social network to talk to, whatever its deployment.
+//! The test harness: a social network to talk to, whatever its deployment and storage.
 //!
 //! A [`Net`] is one running deployment with a fresh, empty store. Behaviour tests take a `Net`
 //! and call functions by name with JSON, exactly as a client would; [`deployments!`] runs each
-//! of them against every deployment (in-process registry, HTTP server...), so a behaviour is
-//! written once.
+//! of them against every deployment (in-process registry, HTTP server...) on every [`Backend`],
+//! so a behaviour is written once.
+//!
+//! The MongoDB + Redis backend needs servers: `scripts/test.sh` starts them and sets
+//! `MONGO_URI`, `REDIS_SERVER`, `REDIS_PORT` and `DS_REQUIRE_BACKENDS=1`. Without them, a plain
+//! `cargo test` skips those tests and says so; with `DS_REQUIRE_BACKENDS=1` it fails instead.
 
 use std::time::Duration;
 
+use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::auth::AuthKey;
-use deathstar_handlers::store::Stores;
 use deathstar_handlers::{CallMeta, Invocation, Registry, Reply};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -20,7 +24,10 @@ pub const TEST_SECRET: &str = "test-secret";
 
 enum Target {
     InProcess(Registry),
-    Http { client: reqwest::Client, base: String },
+    Http {
+        client: reqwest::Client,
+        base: String,
+    },
 }
 
 /// A running deployment of the social network, on its own empty store.
@@ -29,27 +36,59 @@ pub struct Net {
     _dir: tempfile::TempDir,
 }
 
+/// Where a test deployment keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// redb in a temporary directory.
+    Embedded,
+    /// MongoDB (FerretDB in the test script) and Redis, in a namespace of the test's own.
+    MongoRedis,
+}
+
+impl Backend {
+    /// The configuration of a fresh, empty store; `None` if its servers are not configured.
+    pub fn config(self) -> Option<BackendConfig> {
+        match self {
+            Backend::Embedded => Some(BackendConfig::default()),
+            Backend::MongoRedis => {
+                let env = BackendConfig::from_env();
+                if env.mongo_uri.is_none() || env.redis_server.is_none() {
+                    let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
+                    assert!(
+                        !required,
+                        "DS_REQUIRE_BACKENDS=1 but MONGO_URI or REDIS_SERVER is not set"
+                    );
+                    eprintln!("skipped: no MONGO_URI/REDIS_SERVER (scripts/test.sh sets them)");
+                    return None;
+                }
+                let namespace = format!("t{}_", uuid::Uuid::new_v4().simple());
+                Some(BackendConfig { namespace, ..env })
+            }
+        }
+    }
+}
+
 impl Net {
     /// Every function in this process, called through the registry (no HTTP).
-    pub async fn in_process() -> Net {
-        let (registry, dir) = embedded_registry();
-        Net {
+    pub async fn in_process(backend: Backend) -> Option<Net> {
+        let (registry, dir) = registry(backend).await?;
+        Some(Net {
             target: Target::InProcess(registry),
             _dir: dir,
-        }
+        })
     }
 
     /// Every function behind the local server's HTTP routes, on a loopback port.
-    pub async fn over_http() -> Net {
-        let (registry, dir) = embedded_registry();
+    pub async fn over_http(backend: Backend) -> Option<Net> {
+        let (registry, dir) = registry(backend).await?;
         let base = serve(deathstar_http::router(registry, Default::default())).await;
-        Net {
+        Some(Net {
             target: Target::Http {
                 client: reqwest::Client::new(),
                 base,
             },
             _dir: dir,
-        }
+        })
     }
 
     /// The base URL of an HTTP deployment.
@@ -169,13 +208,13 @@ pub fn texts(posts: &[Value]) -> Vec<&str> {
     posts.iter().map(|p| p["text"].as_str().unwrap()).collect()
 }
 
-fn embedded_registry() -> (Registry, tempfile::TempDir) {
+async fn registry(backend: Backend) -> Option<(Registry, tempfile::TempDir)> {
+    let config = backend.config()?;
     let dir = tempfile::tempdir().expect("temp dir");
-    let stores = Stores::embedded(dir.path()).expect("embedded store opens");
-    (
-        Registry::in_process(stores, AuthKey::new(TEST_SECRET)),
-        dir,
-    )
+    let stores = open_stores(&config, dir.path())
+        .await
+        .unwrap_or_else(|e| panic!("{backend:?} stores open: {e}"));
+    Some((Registry::in_process(stores, AuthKey::new(TEST_SECRET)), dir))
 }
 
 /// Serves `app` on a free loopback port for the rest of the test; returns its base URL.
@@ -188,23 +227,29 @@ pub async fn serve(app: axum::Router) -> String {
     format!("http://{addr}")
 }
 
-/// Runs each named behaviour test (an `async fn(Net)`) against every deployment.
+/// Runs each named behaviour test (an `async fn(Net)`) against every deployment on every
+/// backend: `embedded::in_process::name`, `mongo_redis::over_http::name`...
 #[macro_export]
 macro_rules! deployments {
     ($($test:ident),* $(,)?) => {
-        mod in_process {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test($crate::Net::in_process().await).await
-                }
-            )*
+        $crate::deployments!(@backend embedded, Embedded, $($test),*);
+        $crate::deployments!(@backend mongo_redis, MongoRedis, $($test),*);
+    };
+    (@backend $module:ident, $backend:ident, $($test:ident),*) => {
+        mod $module {
+            $crate::deployments!(@deployment in_process, $backend, $($test),*);
+            $crate::deployments!(@deployment over_http, $backend, $($test),*);
         }
-        mod over_http {
+    };
+    (@deployment $deployment:ident, $backend:ident, $($test:ident),*) => {
+        mod $deployment {
             $(
                 #[tokio::test]
                 async fn $test() {
-                    super::$test($crate::Net::over_http().await).await
+                    let backend = $crate::Backend::$backend;
+                    if let Some(net) = $crate::Net::$deployment(backend).await {
+                        super::super::$test(net).await
+                    }
                 }
             )*
         }

@@ -43,7 +43,12 @@ async fn an_unreachable_callee_is_a_502_that_names_it() {
     let error = &reply.body["errors"][0];
     assert_eq!(error["callee"], "social-graph-insert-user");
     assert_eq!(error["http_status"], 502);
-    assert!(error["errors"][0]["message"].as_str().unwrap().contains("no function named"));
+    assert!(
+        error["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no function named")
+    );
 }
 
 #[tokio::test]
@@ -70,7 +75,10 @@ async fn a_failure_deep_in_compose_is_nested_at_every_level() {
     let text = &reply.body["errors"][0];
     assert_eq!(text["callee"], "text-service-upload-text");
     assert_eq!(text["status"], "TextServiceUploadTextError");
-    assert_eq!(text["errors"][0]["callee"], "url-shorten-service-upload-urls");
+    assert_eq!(
+        text["errors"][0]["callee"],
+        "url-shorten-service-upload-urls"
+    );
     // Nothing was stored: the user's timeline is still empty.
     let timeline = call(
         &registry,

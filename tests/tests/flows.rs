@@ -48,24 +48,55 @@ async fn a_post_reaches_its_author_followers_and_mentioned_users(net: Net) {
         .await;
     let post = &composed["post"];
     assert_eq!(composed["post_id"], post["post_id"]);
-    assert_eq!(post["creator"], json!({"user_id": alice, "username": "alice"}));
-    assert_eq!(post["media"], json!([{"media_id": media_id, "media_type": "png"}]));
-    assert_eq!(post["user_mentions"], json!([{"user_id": dave, "username": "dave"}]));
+    assert_eq!(
+        post["creator"],
+        json!({"user_id": alice, "username": "alice"})
+    );
+    assert_eq!(
+        post["media"],
+        json!([{"media_id": media_id, "media_type": "png"}])
+    );
+    assert_eq!(
+        post["user_mentions"],
+        json!([{"user_id": dave, "username": "dave"}])
+    );
     let urls = post["urls"].as_array().unwrap();
-    let expanded: Vec<&str> = urls.iter().map(|u| u["expanded_url"].as_str().unwrap()).collect();
+    let expanded: Vec<&str> = urls
+        .iter()
+        .map(|u| u["expanded_url"].as_str().unwrap())
+        .collect();
     assert_eq!(expanded, ["https://example.com/a/b?c=d", "http://x.org/y"]);
-    let short: Vec<&str> = urls.iter().map(|u| u["shortened_url"].as_str().unwrap()).collect();
-    assert!(short.iter().all(|s| s.starts_with("http://short-u.rl/") && s.len() == 28));
+    let short: Vec<&str> = urls
+        .iter()
+        .map(|u| u["shortened_url"].as_str().unwrap())
+        .collect();
+    assert!(
+        short
+            .iter()
+            .all(|s| s.starts_with("http://short-u.rl/") && s.len() == 28)
+    );
     assert_eq!(
         post["text"],
-        format!("Hello @dave and @nobody, read {}, and {}!", short[0], short[1])
+        format!(
+            "Hello @dave and @nobody, read {}, and {}!",
+            short[0], short[1]
+        )
     );
-    assert!(post["timestamp"].as_u64().unwrap() > 1_600_000_000_000, "milliseconds");
+    assert!(
+        post["timestamp"].as_u64().unwrap() > 1_600_000_000_000,
+        "milliseconds"
+    );
 
     // Where the post shows up.
-    assert_eq!(net.timeline("user", &alice, 0, 10).await, vec![post.clone()]);
+    assert_eq!(
+        net.timeline("user", &alice, 0, 10).await,
+        vec![post.clone()]
+    );
     assert_eq!(net.timeline("home", &bob, 0, 10).await, vec![post.clone()]);
-    assert_eq!(net.timeline("home", &carol, 0, 10).await, vec![post.clone()]);
+    assert_eq!(
+        net.timeline("home", &carol, 0, 10).await,
+        vec![post.clone()]
+    );
     assert_eq!(net.timeline("home", &dave, 0, 10).await, vec![post.clone()]);
     assert!(net.timeline("home", &alice, 0, 10).await.is_empty());
     assert!(net.timeline("home", &erin, 0, 10).await.is_empty());
@@ -73,18 +104,27 @@ async fn a_post_reaches_its_author_followers_and_mentioned_users(net: Net) {
 
     // The short URLs expand back; the media bytes come back.
     let back = net
-        .ok("url-shorten-service-get-extended-urls", json!({"shortened_urls": short}))
+        .ok(
+            "url-shorten-service-get-extended-urls",
+            json!({"shortened_urls": short}),
+        )
         .await;
     assert_eq!(&back["urls"], &post["urls"]);
-    let media = net.ok("media-front-get-media", json!({"media_id": media_id})).await;
+    let media = net
+        .ok("media-front-get-media", json!({"media_id": media_id}))
+        .await;
     let data_url = media["file"].as_str().unwrap();
     let payload = data_url.strip_prefix("data:image/png;base64,").unwrap();
     assert_eq!(STANDARD.decode(payload).unwrap(), png);
 
     // The social graph as both ends see it.
-    let followers = net.ok("social-graph-get-followers", json!({"user_id": alice})).await;
+    let followers = net
+        .ok("social-graph-get-followers", json!({"user_id": alice}))
+        .await;
     assert_eq!(ids(&followers["followers"]), [bob.as_str(), carol.as_str()]);
-    let followees = net.ok("social-graph-get-followees", json!({"user_id": bob})).await;
+    let followees = net
+        .ok("social-graph-get-followees", json!({"user_id": bob}))
+        .await;
     assert_eq!(ids(&followees["followees"]), [alice.as_str()]);
 }
 
@@ -99,8 +139,14 @@ async fn timelines_are_newest_first_and_paged(net: Net) {
     for kind in ["user", "home"] {
         let owner = if kind == "user" { &alice } else { &bob };
         assert_eq!(texts(&net.timeline(kind, owner, 0, 5).await), newest[0..5]);
-        assert_eq!(texts(&net.timeline(kind, owner, 5, 10).await), newest[5..10]);
-        assert_eq!(texts(&net.timeline(kind, owner, 10, 100).await), newest[10..12]);
+        assert_eq!(
+            texts(&net.timeline(kind, owner, 5, 10).await),
+            newest[5..10]
+        );
+        assert_eq!(
+            texts(&net.timeline(kind, owner, 10, 100).await),
+            newest[10..12]
+        );
         assert!(net.timeline(kind, owner, 12, 20).await.is_empty());
     }
     let page = net
@@ -109,8 +155,20 @@ async fn timelines_are_newest_first_and_paged(net: Net) {
             json!({"user_id": alice, "start": 0, "stop": 3}),
         )
         .await;
-    let page_ids: Vec<&Value> = page["posts"].as_array().unwrap().iter().map(|p| &p["post_id"]).collect();
-    assert_eq!(page["post_ids"].as_array().unwrap().iter().collect::<Vec<_>>(), page_ids);
+    let page_ids: Vec<&Value> = page["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["post_id"])
+        .collect();
+    assert_eq!(
+        page["post_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        page_ids
+    );
 }
 
 async fn unfollowing_stops_new_posts_but_keeps_old_ones(net: Net) {
@@ -129,23 +187,36 @@ async fn unfollowing_stops_new_posts_but_keeps_old_ones(net: Net) {
     .await;
     net.compose(&alice, "alice", "after").await;
     assert_eq!(texts(&net.timeline("home", &bob, 0, 10).await), ["before"]);
-    assert_eq!(texts(&net.timeline("user", &alice, 0, 10).await), ["after", "before"]);
-    let followers = net.ok("social-graph-get-followers", json!({"user_id": alice})).await;
+    assert_eq!(
+        texts(&net.timeline("user", &alice, 0, 10).await),
+        ["after", "before"]
+    );
+    let followers = net
+        .ok("social-graph-get-followers", json!({"user_id": alice}))
+        .await;
     assert!(ids(&followers["followers"]).is_empty());
-    let followees = net.ok("social-graph-get-followees", json!({"user_id": bob})).await;
+    let followees = net
+        .ok("social-graph-get-followees", json!({"user_id": bob}))
+        .await;
     assert!(ids(&followees["followees"]).is_empty());
 }
 
 async fn login_returns_a_token_only_for_the_right_password(net: Net) {
     let alice = net.register("alice").await;
     let login = net
-        .ok("user-service-login", json!({"username": "alice", "password": "pw-alice"}))
+        .ok(
+            "user-service-login",
+            json!({"username": "alice", "password": "pw-alice"}),
+        )
         .await;
     assert_eq!(login["user_id"], alice.as_str());
     let claims = deathstar_handlers::auth::AuthKey::new(deathstar_tests::TEST_SECRET)
         .verify(login["token"].as_str().unwrap())
         .expect("the token verifies under the deployment's key");
-    assert_eq!((claims.user_id.as_str(), claims.username.as_str()), (alice.as_str(), "alice"));
+    assert_eq!(
+        (claims.user_id.as_str(), claims.username.as_str()),
+        (alice.as_str(), "alice")
+    );
     net.fails(
         "user-service-login",
         json!({"username": "alice", "password": "pw-bob"}),
@@ -171,8 +242,12 @@ async fn a_busy_graph_keeps_followers_and_followees_symmetric(net: Net) {
     });
     futures::future::join_all(calls).await;
     for user in users {
-        let followers = net.ok("social-graph-get-followers", json!({"user_id": user})).await;
-        let followees = net.ok("social-graph-get-followees", json!({"user_id": user})).await;
+        let followers = net
+            .ok("social-graph-get-followers", json!({"user_id": user}))
+            .await;
+        let followees = net
+            .ok("social-graph-get-followees", json!({"user_id": user}))
+            .await;
         assert_eq!(ids(&followers["followers"]).len(), 7);
         assert_eq!(ids(&followees["followees"]).len(), 7);
     }

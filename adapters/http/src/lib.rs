@@ -62,7 +62,10 @@ async fn invoke(
     let meta = call_meta(&headers, shared.options.timeout);
     let trace_id = meta.trace_id.clone();
     let reply = match shared.registry.get(&name) {
-        None => Reply::error(FunctionError::UnknownFunction(name.clone()), "InvocationError"),
+        None => Reply::error(
+            FunctionError::UnknownFunction(name.clone()),
+            "InvocationError",
+        ),
         Some(function) => match read_json(body, shared.options.body_limit).await {
             Err(error) => Reply::error(error, "InvocationError"),
             Ok(body) => function
@@ -118,7 +121,10 @@ pub fn into_response(reply: Reply, trace_id: &str) -> Response {
     // A trailing newline keeps replies apart in a terminal, as curl users expect.
     let mut body = serde_json::to_vec(&reply.body).unwrap_or_default();
     body.push(b'\n');
-    let headers = [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))];
+    let headers = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
     let mut response = (status, headers, body).into_response();
     if let Ok(value) = HeaderValue::from_str(trace_id) {
         response.headers_mut().insert(REQUEST_ID, value);

@@ -2,7 +2,8 @@
 //!
 //! Serves every function at `/function/<name>` (the OpenFaaS gateway's path, so clients of
 //! the original work unchanged) and `/healthz`. Data lives in `--data-dir` and survives
-//! restarts. Stops cleanly on Ctrl-C or SIGTERM.
+//! restarts, or in MongoDB and Redis when `MONGO_URI` / `REDIS_SERVER` say so. Stops cleanly
+//! on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -10,13 +11,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
-use deathstar_handlers::store::Stores;
 use deathstar_http::{HttpOptions, router};
 
 #[derive(Debug, Parser)]
-#[command(version, about = "The DeathStarBench social network, all functions in one process")]
+#[command(
+    version,
+    about = "The DeathStarBench social network, all functions in one process"
+)]
 struct Args {
     /// Address to listen on.
     #[arg(long, env = "DS_LISTEN", default_value = "127.0.0.1:8080")]
@@ -30,22 +34,49 @@ struct Args {
     /// Deadline of each request, in seconds.
     #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
     timeout_secs: u64,
+    /// MongoDB connection string; durable stores go there instead of the data dir.
+    #[arg(long, env = "MONGO_URI", hide_env_values = true)]
+    mongo_uri: Option<String>,
+    /// Redis host; post and timeline caches go there.
+    #[arg(long, env = "REDIS_SERVER")]
+    redis_server: Option<String>,
+    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
+    redis_port: u16,
+    /// How long a storage call waits for MongoDB or Redis before answering 503, in ms.
+    #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
+    store_timeout_ms: u64,
+    /// Prefix of MongoDB collection names and Redis keys (to share servers); empty: the seed's.
+    #[arg(long, env = "DS_NAMESPACE", default_value = "")]
+    namespace: String,
+}
+
+impl Args {
+    fn backends(&self) -> BackendConfig {
+        BackendConfig {
+            mongo_uri: self.mongo_uri.clone(),
+            redis_server: self.redis_server.clone(),
+            redis_port: Some(self.redis_port),
+            timeout: Duration::from_millis(self.store_timeout_ms),
+            namespace: self.namespace.clone(),
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();
 
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let stores = Stores::embedded(&args.data_dir)
-        .with_context(|| format!("opening the store in {}", args.data_dir.display()))?;
+    let backends = args.backends();
+    let stores = open_stores(&backends, &args.data_dir)
+        .await
+        .with_context(|| format!("opening the stores ({})", backends.describe()))?;
     let auth = match &args.auth_secret {
         Some(secret) => AuthKey::new(secret),
         None => stored_auth_key(&args.data_dir)?,
@@ -63,6 +94,7 @@ async fn main() -> anyhow::Result<()> {
     tracing::info!(
         listen = %listener.local_addr()?,
         data_dir = %args.data_dir.display(),
+        storage = %backends.describe(),
         functions = Registry::names().len(),
         "deathstar serving"
     );

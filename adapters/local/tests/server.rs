@@ -33,8 +33,14 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
         };
         let started = Instant::now();
-        while reqwest::get(format!("{}/healthz", server.base)).await.is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "server never came up");
+        while reqwest::get(format!("{}/healthz", server.base))
+            .await
+            .is_err()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "server never came up"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         server
@@ -65,14 +71,23 @@ impl Server {
     /// Ctrl-C, then wait for a clean exit.
     fn interrupt(mut self) {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 assert!(status.success(), "exit status {status}");
                 return;
             }
-            assert!(started.elapsed() < Duration::from_secs(10), "no exit after SIGINT");
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no exit after SIGINT"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -106,7 +121,10 @@ async fn data_survives_a_restart() {
     let follow = json!({"user_id": bob_id, "followee_id": alice_id});
     assert_eq!(server.call("social-graph-follow", follow).await.0, 200);
     let (status, media) = server
-        .call("media-front-upload-media", json!({"filename": "a.gif", "file": "R0lGODlh"}))
+        .call(
+            "media-front-upload-media",
+            json!({"filename": "a.gif", "file": "R0lGODlh"}),
+        )
         .await;
     assert_eq!(status, 200);
     let compose = json!({
@@ -132,11 +150,17 @@ async fn data_survives_a_restart() {
     assert_eq!(followers["followers"][0]["user_id"], bob_id.as_str());
     let shorts = composed["post"]["urls"][0]["shortened_url"].clone();
     let (_, urls) = server
-        .call("url-shorten-service-get-extended-urls", json!({"shortened_urls": [shorts]}))
+        .call(
+            "url-shorten-service-get-extended-urls",
+            json!({"shortened_urls": [shorts]}),
+        )
         .await;
     assert_eq!(urls["urls"][0]["expanded_url"], "https://example.com");
     let (_, file) = server
-        .call("media-front-get-media", json!({"media_id": media["media_id"]}))
+        .call(
+            "media-front-get-media",
+            json!({"media_id": media["media_id"]}),
+        )
         .await;
     assert_eq!(file["file"], "data:image/gif;base64,R0lGODlh");
     server.interrupt();
@@ -148,15 +172,69 @@ async fn bad_requests_get_json_errors_and_the_server_stays_up() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path()).await;
     let cases: Vec<(Method, &str, Vec<u8>, u16, &str)> = vec![
-        (Method::POST, "/function/get-user-id", b"{not json".to_vec(), 400, "MalformedJsonError"),
-        (Method::POST, "/function/get-user-id", b"[1,2]".to_vec(), 400, "MalformedJsonError"),
-        (Method::POST, "/function/get-user-id", b"\"alice\"".to_vec(), 400, "MalformedJsonError"),
-        (Method::POST, "/function/get-user-id", vec![0xff, 0xfe], 400, "MalformedJsonError"),
-        (Method::POST, "/function/get-user-id", Vec::new(), 400, "MissingFieldError"),
-        (Method::GET, "/function/get-user-id", Vec::new(), 400, "MissingFieldError"),
-        (Method::POST, "/function/get-user-id", br#"{"username":[]}"#.to_vec(), 400, "InvalidFieldError"),
-        (Method::POST, "/function/get-user-id", br#"{"username":"ghost"}"#.to_vec(), 404, "UsernameNotFoundError"),
-        (Method::POST, "/function/no-such-function", b"{}".to_vec(), 404, "FunctionNotFoundError"),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            b"{not json".to_vec(),
+            400,
+            "MalformedJsonError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            b"[1,2]".to_vec(),
+            400,
+            "MalformedJsonError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            b"\"alice\"".to_vec(),
+            400,
+            "MalformedJsonError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            vec![0xff, 0xfe],
+            400,
+            "MalformedJsonError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            Vec::new(),
+            400,
+            "MissingFieldError",
+        ),
+        (
+            Method::GET,
+            "/function/get-user-id",
+            Vec::new(),
+            400,
+            "MissingFieldError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            br#"{"username":[]}"#.to_vec(),
+            400,
+            "InvalidFieldError",
+        ),
+        (
+            Method::POST,
+            "/function/get-user-id",
+            br#"{"username":"ghost"}"#.to_vec(),
+            404,
+            "UsernameNotFoundError",
+        ),
+        (
+            Method::POST,
+            "/function/no-such-function",
+            b"{}".to_vec(),
+            404,
+            "FunctionNotFoundError",
+        ),
         (
             Method::POST,
             "/function/media-front-upload-media",
@@ -174,7 +252,11 @@ async fn bad_requests_get_json_errors_and_the_server_stays_up() {
     ];
     for (method, path, body, status, name) in cases {
         let (got, reply) = server.raw(method.clone(), path, body).await;
-        assert_eq!((got, reply["status"].as_str()), (status, Some(name)), "{method} {path}: {reply}");
+        assert_eq!(
+            (got, reply["status"].as_str()),
+            (status, Some(name)),
+            "{method} {path}: {reply}"
+        );
         assert!(reply["errors"][0]["message"].is_string(), "{reply}");
     }
     let (status, _) = server.raw(Method::GET, "/healthz", Vec::new()).await;
@@ -207,7 +289,10 @@ async fn the_readme_examples_work_as_printed() {
         .map(|line| serde_json::from_str(line).expect("one JSON reply per line"))
         .collect();
     assert_eq!(replies.len(), 5);
-    assert!(replies.iter().all(|r| r["status"] == "success"), "{replies:?}");
+    assert!(
+        replies.iter().all(|r| r["status"] == "success"),
+        "{replies:?}"
+    );
     let home = &replies[4]["posts"];
     assert_eq!(home[0]["creator"]["username"], "alice");
     assert_eq!(home[0]["user_mentions"][0]["username"], "bob");

@@ -33,7 +33,7 @@ pub struct BackendConfig {
     pub redis_port: Option<u16>,
     /// How long a store call may wait for its server before answering 503.
     pub timeout: Duration,
-    /// `DS_NAMESPACE`: a prefix for MongoDB database names and Redis keys, so that several
+    /// `DS_NAMESPACE`: a prefix for MongoDB collection names and Redis keys, so that several
     /// deployments (or tests) can share servers. Empty: the seed's names.
     pub namespace: String,
 }

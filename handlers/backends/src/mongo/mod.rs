@@ -1,11 +1,12 @@
-//! The MongoDB backend, in the seed's databases, collections and document shapes
-//! (`users.users`, `social_graph.social_graph`, `post.post`, `url_shorten.url_shorten`,
-//! `user_timeline.user_timeline`, plus `home_timeline.home_timeline` and `media.media`).
+//! The MongoDB backend, in the seed's databases and collections (`users.users`,
+//! `social_graph.social_graph`, `post.post`, `url_shorten.url_shorten`,
+//! `user_timeline.user_timeline`), plus `social_graph.follows`, `home_timeline.home_timeline`
+//! and `media.media`.
 //!
-//! Only what FerretDB v1 also implements is used: single-document atomic updates (`$push`,
-//! `$pull`, `$set` with query guards), upserts, unique indexes, `find` with `$in`. No
-//! transactions, no `$position`, no `$slice` projections: timelines are appended to and ordered
-//! by timestamp when read.
+//! Only what FerretDB v1 also does right is used: inserts and deletes of single documents,
+//! unique and compound indexes, `find` with equality, `$in`, sort, skip and limit. No
+//! transactions, no updates of arrays (FerretDB v1 loses concurrent updates of one document),
+//! no `$position`, no `$slice`: every fact that changes concurrently is its own document.
 
 mod graph;
 mod media;
@@ -30,6 +31,7 @@ pub use timelines::MongoTimelines;
 pub struct Mongo {
     users: Collection<Document>,
     social_graph: Collection<Document>,
+    follows: Collection<Document>,
     posts: Collection<Document>,
     short_urls: Collection<Document>,
     media: Collection<Document>,
@@ -40,7 +42,7 @@ pub struct Mongo {
 impl Mongo {
     /// Connects and creates the indexes. `timeout` bounds server selection and connecting,
     /// so a call made while the server is down fails in that time with a 503.
-    /// `namespace` prefixes every database name (empty: the seed's names).
+    /// `namespace` prefixes every collection name (empty: the seed's names).
     pub async fn connect(
         uri: &str,
         timeout: Duration,
@@ -55,12 +57,13 @@ impl Mongo {
         let client = Client::with_options(options).map_err(to_store)?;
         let collection = |db: &str, name: &str| {
             client
-                .database(&format!("{namespace}{db}"))
-                .collection::<Document>(name)
+                .database(db)
+                .collection::<Document>(&format!("{namespace}{name}"))
         };
         let mongo = Mongo {
             users: collection("users", "users"),
             social_graph: collection("social_graph", "social_graph"),
+            follows: collection("social_graph", "follows"),
             posts: collection("post", "post"),
             short_urls: collection("url_shorten", "url_shorten"),
             media: collection("media", "media"),
@@ -72,21 +75,40 @@ impl Mongo {
     }
 
     async fn create_indexes(&self) -> Result<(), StoreError> {
-        let unique = [
-            (&self.users, "username"),
-            (&self.users, "user_id"),
-            (&self.social_graph, "user_id"),
-            (&self.posts, "post_id"),
-            (&self.short_urls, "shortened_url"),
-            (&self.media, "media_id"),
-            (&self.user_timeline, "user_id"),
-            (&self.home_timeline, "user_id"),
-        ];
-        for (collection, field) in unique {
-            let index = IndexModel::builder()
-                .keys(doc! { field: 1 })
+        let unique = |keys: Document| {
+            IndexModel::builder()
+                .keys(keys)
                 .options(IndexOptions::builder().unique(true).build())
-                .build();
+                .build()
+        };
+        let plain = |keys: Document| IndexModel::builder().keys(keys).build();
+        let indexes = [
+            (&self.users, unique(doc! {"username": 1})),
+            (&self.users, unique(doc! {"user_id": 1})),
+            (&self.social_graph, unique(doc! {"user_id": 1})),
+            (&self.follows, unique(doc! {"user_id": 1, "followee_id": 1})),
+            (&self.follows, plain(doc! {"followee_id": 1})),
+            (&self.posts, unique(doc! {"post_id": 1})),
+            (&self.short_urls, unique(doc! {"shortened_url": 1})),
+            (&self.media, unique(doc! {"media_id": 1})),
+            (
+                &self.user_timeline,
+                unique(doc! {"user_id": 1, "post_id": 1}),
+            ),
+            (
+                &self.user_timeline,
+                plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+            ),
+            (
+                &self.home_timeline,
+                unique(doc! {"user_id": 1, "post_id": 1}),
+            ),
+            (
+                &self.home_timeline,
+                plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+            ),
+        ];
+        for (collection, index) in indexes {
             collection.create_index(index).await.map_err(to_store)?;
         }
         Ok(())

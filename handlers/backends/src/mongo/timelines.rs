@@ -1,14 +1,17 @@
-//! [`TimelineStore`] on `user_timeline.user_timeline` (the seed's shape,
-//! `{user_id, posts: [{post_id, timestamp}]}`) or `home_timeline.home_timeline` (the same).
+//! [`TimelineStore`] on MongoDB: one document per timeline entry,
+//! `{user_id, post_id, timestamp (int seconds, the seed's), timestamp_ms}`, unique on
+//! `(user_id, post_id)`, in `user_timeline.user_timeline` or `home_timeline.home_timeline`.
 //!
-//! FerretDB v1 ignores `$push`'s `$position` and rejects `$slice` projections, so entries are
-//! appended (oldest first, unlike the seed's newest-first) and ordered by time when read.
-//! Each entry also carries `timestamp_ms`; `timestamp` stays the seed's integer seconds.
+//! The seed kept a user's whole timeline in one document's `posts` array, newest first. FerretDB
+//! v1 ignores `$push`'s `$position`, rejects `$slice` projections and loses concurrent `$push`es
+//! to one document; and a popular user's home timeline would outgrow a document. Entries as
+//! documents need none of that: a fan-out is one unordered `insert_many`, a page is a sorted,
+//! skipped, limited `find`, and the unique index makes a repeated write a no-op.
 
 use async_trait::async_trait;
 use deathstar_handlers::model::TimelineEntry;
 use deathstar_handlers::store::{StoreResult, TimelineStore};
-use futures::future::try_join_all;
+use futures::TryStreamExt;
 use mongodb::Collection;
 use mongodb::bson::{Bson, Document, doc};
 
@@ -23,32 +26,30 @@ impl MongoTimelines {
         MongoTimelines { collection }
     }
 
-    /// Adds the entry to `owner`'s document, creating it if needed; a no-op if it is there.
-    async fn add(&self, owner: &str, entry: &TimelineEntry) -> StoreResult<()> {
-        // The `$ne` guard makes a repeated write a no-op. When it fails to match because the
-        // entry is there, the upsert's insert hits the unique `user_id` index: also a no-op.
-        let filter = doc! {"user_id": owner, "posts.post_id": {"$ne": &entry.post_id}};
-        let update = doc! {"$push": {"posts": {
-            "post_id": &entry.post_id,
-            "timestamp": seconds(entry.timestamp),
-            "timestamp_ms": entry.timestamp as i64,
-        }}};
-        match self
+    /// Entries of `owner` from position `skip`, newest first (ties: post id descending, the
+    /// order Redis's ZREVRANGE gives).
+    async fn page(
+        &self,
+        owner: &str,
+        skip: u64,
+        limit: Option<i64>,
+    ) -> StoreResult<Vec<TimelineEntry>> {
+        let mut find = self
             .collection
-            .update_one(filter, update)
-            .upsert(true)
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if is_duplicate_key(&e) => Ok(()),
-            Err(e) => Err(to_store(e)),
+            .find(doc! {"user_id": owner})
+            .sort(doc! {"timestamp_ms": -1, "post_id": -1})
+            .skip(skip);
+        if let Some(limit) = limit {
+            find = find.limit(limit);
         }
+        let cursor = find.await.map_err(to_store)?;
+        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        Ok(documents.iter().filter_map(entry).collect())
     }
 }
 
-fn entry(value: &Bson) -> Option<TimelineEntry> {
-    let entry = value.as_document()?;
-    let number = |key| match entry.get(key) {
+fn entry(document: &Document) -> Option<TimelineEntry> {
+    let number = |key| match document.get(key) {
         Some(Bson::Int64(v)) => Some(*v),
         Some(Bson::Int32(v)) => Some(i64::from(*v)),
         Some(Bson::Double(v)) => Some(*v as i64),
@@ -56,7 +57,7 @@ fn entry(value: &Bson) -> Option<TimelineEntry> {
     };
     let timestamp = number("timestamp_ms").or_else(|| number("timestamp").map(|s| s * 1000))?;
     Some(TimelineEntry {
-        post_id: entry.get_str("post_id").ok()?.to_owned(),
+        post_id: document.get_str("post_id").ok()?.to_owned(),
         timestamp: timestamp.max(0) as u64,
     })
 }
@@ -64,37 +65,32 @@ fn entry(value: &Bson) -> Option<TimelineEntry> {
 #[async_trait]
 impl TimelineStore for MongoTimelines {
     async fn append(&self, owners: &[String], post_id: &str, timestamp: u64) -> StoreResult<()> {
-        let entry = TimelineEntry {
-            post_id: post_id.to_owned(),
-            timestamp,
-        };
-        try_join_all(owners.iter().map(|owner| self.add(owner, &entry))).await?;
-        Ok(())
+        if owners.is_empty() {
+            return Ok(());
+        }
+        let documents = owners.iter().map(|owner| {
+            doc! {
+                "user_id": owner,
+                "post_id": post_id,
+                "timestamp": seconds(timestamp),
+                "timestamp_ms": timestamp as i64,
+            }
+        });
+        // Unordered: every new entry goes in even where some were already there.
+        match self.collection.insert_many(documents).ordered(false).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate_key(&e) => Ok(()),
+            Err(e) => Err(to_store(e)),
+        }
     }
 
     async fn range(&self, owner: &str, start: usize, stop: usize) -> StoreResult<Vec<String>> {
-        let entries = self.entries(owner).await?;
-        Ok(entries
-            .into_iter()
-            .skip(start)
-            .take(stop.saturating_sub(start))
-            .map(|e| e.post_id)
-            .collect())
+        let limit = stop.saturating_sub(start) as i64;
+        let page = self.page(owner, start as u64, Some(limit)).await?;
+        Ok(page.into_iter().map(|e| e.post_id).collect())
     }
 
     async fn entries(&self, owner: &str) -> StoreResult<Vec<TimelineEntry>> {
-        let found = self
-            .collection
-            .find_one(doc! {"user_id": owner})
-            .await
-            .map_err(to_store)?;
-        let mut entries: Vec<TimelineEntry> = found
-            .as_ref()
-            .and_then(|d| d.get_array("posts").ok())
-            .map(|posts| posts.iter().filter_map(entry).collect())
-            .unwrap_or_default();
-        // Newest first, ties by post id descending: the order Redis's ZREVRANGE gives.
-        entries.sort_by(|a, b| (b.timestamp, &b.post_id).cmp(&(a.timestamp, &a.post_id)));
-        Ok(entries)
+        self.page(owner, 0, None).await
     }
 }
