@@ -50,6 +50,27 @@ pub enum FunctionError {
     Internal(String),
 }
 
+/// The status of a function whose callees failed. It passes its callees' status on when they
+/// agree that the client should act on it: a 4xx (the client's input was refused: an unknown
+/// username stays a 404 at the frontend), a 503 (storage is down: retry later) or a 504.
+/// Anything else is a 502.
+fn callee_status(failures: &[CalleeFailure]) -> u16 {
+    let Some(first) = failures.first().map(|f| f.http_status) else {
+        return 502;
+    };
+    let class = |s: u16| match s {
+        400..=499 => 400,
+        s => s,
+    };
+    let agree = failures
+        .iter()
+        .all(|f| class(f.http_status) == class(first));
+    match first {
+        400..=499 | 503 | 504 if agree => first,
+        _ => 502,
+    }
+}
+
 /// A call to another function that did not succeed, as the caller saw it.
 #[derive(Debug, Clone)]
 pub struct CalleeFailure {
@@ -116,14 +137,7 @@ impl FunctionError {
             FunctionError::NotFound { .. } | FunctionError::UnknownFunction(_) => 404,
             FunctionError::Conflict { .. } => 409,
             FunctionError::PayloadTooLarge { .. } => 413,
-            // A callee that refused our input (4xx) means the client's input was wrong: pass the
-            // status through so that, say, an unknown username stays a 404 at the frontend.
-            FunctionError::Callees(failures) => failures
-                .iter()
-                .map(|f| f.http_status)
-                .find(|s| (400..500).contains(s))
-                .filter(|_| failures.iter().all(|f| (400..500).contains(&f.http_status)))
-                .unwrap_or(502),
+            FunctionError::Callees(failures) => callee_status(failures),
             FunctionError::Store(StoreError::Unavailable(_)) => 503,
             FunctionError::Store(StoreError::Internal(_)) | FunctionError::Internal(_) => 500,
             FunctionError::DeadlineExceeded => 504,
@@ -143,7 +157,13 @@ impl FunctionError {
             FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
             FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
             FunctionError::DeadlineExceeded => "TimeoutError",
-            FunctionError::Callees(_) | FunctionError::Store(_) | FunctionError::Internal(_) => own,
+            // Storage down or time up anywhere below: the client's cue to retry, at every level.
+            FunctionError::Callees(failures) => match callee_status(failures) {
+                503 => "StorageUnavailableError",
+                504 => "TimeoutError",
+                _ => own,
+            },
+            FunctionError::Store(_) | FunctionError::Internal(_) => own,
         }
     }
 

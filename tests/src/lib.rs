@@ -71,24 +71,32 @@ impl Backend {
 impl Net {
     /// Every function in this process, called through the registry (no HTTP).
     pub async fn in_process(backend: Backend) -> Option<Net> {
-        let (registry, dir) = registry(backend).await?;
-        Some(Net {
-            target: Target::InProcess(registry),
-            _dir: dir,
-        })
+        Some(Net::in_process_on(backend.config()?).await)
     }
 
     /// Every function behind the local server's HTTP routes, on a loopback port.
     pub async fn over_http(backend: Backend) -> Option<Net> {
-        let (registry, dir) = registry(backend).await?;
+        Some(Net::over_http_on(backend.config()?).await)
+    }
+
+    pub async fn in_process_on(config: BackendConfig) -> Net {
+        let (registry, dir) = registry(&config).await;
+        Net {
+            target: Target::InProcess(registry),
+            _dir: dir,
+        }
+    }
+
+    pub async fn over_http_on(config: BackendConfig) -> Net {
+        let (registry, dir) = registry(&config).await;
         let base = serve(deathstar_http::router(registry, Default::default())).await;
-        Some(Net {
+        Net {
             target: Target::Http {
                 client: reqwest::Client::new(),
                 base,
             },
             _dir: dir,
-        })
+        }
     }
 
     /// The base URL of an HTTP deployment.
@@ -208,13 +216,12 @@ pub fn texts(posts: &[Value]) -> Vec<&str> {
     posts.iter().map(|p| p["text"].as_str().unwrap()).collect()
 }
 
-async fn registry(backend: Backend) -> Option<(Registry, tempfile::TempDir)> {
-    let config = backend.config()?;
+async fn registry(config: &BackendConfig) -> (Registry, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let stores = open_stores(&config, dir.path())
+    let stores = open_stores(config, dir.path())
         .await
-        .unwrap_or_else(|e| panic!("{backend:?} stores open: {e}"));
-    Some((Registry::in_process(stores, AuthKey::new(TEST_SECRET)), dir))
+        .unwrap_or_else(|e| panic!("stores ({}) open: {e}", config.describe()));
+    (Registry::in_process(stores, AuthKey::new(TEST_SECRET)), dir)
 }
 
 /// Serves `app` on a free loopback port for the rest of the test; returns its base URL.

@@ -25,6 +25,10 @@ impl Server {
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            // The embedded store, whatever servers the test script started.
+            .env_remove("MONGO_URI")
+            .env_remove("REDIS_SERVER")
+            .env_remove("REDIS_PORT")
             .stdout(Stdio::null())
             .spawn()
             .expect("deathstar starts");

@@ -1,0 +1,255 @@
+//! Storage outages: while Redis or MongoDB is down or hung, calls answer within their timeout
+//! with a 503 `StorageUnavailableError` (or are served from MongoDB, when only the Redis
+//! cache is missing); when the server is back, the same process serves again by itself, and no
+//! post is lost. Each test runs its own server process, so stopping it disturbs no other test.
+//! Needs `MONGO_URI` and the server binaries `scripts/with-services.sh` provides.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use deathstar_backends::BackendConfig;
+use deathstar_tests::{Backend, Net, texts};
+use serde_json::{Value, json};
+
+const STORE_TIMEOUT: Duration = Duration::from_secs(1);
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server process of our own, on a fixed port so that it can come back on it.
+struct Server {
+    program: String,
+    args: Vec<String>,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(program: &str, args: Vec<String>, port: u16) -> Server {
+        let mut server = Server {
+            program: program.to_owned(),
+            args,
+            port,
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.program));
+        self.child = Some(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{} never came up",
+                self.program
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &self.child {
+            // A hung (SIGSTOPped) server must be woken to die cleanly.
+            let _ = Command::new("kill")
+                .args(["-CONT", &child.id().to_string()])
+                .status();
+        }
+        self.stop();
+    }
+}
+
+fn redis_server() -> Server {
+    let program = std::env::var("DS_REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+    let port = free_port();
+    let args = [
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ];
+    Server::start(&program, args.map(str::to_owned).to_vec(), port)
+}
+
+fn ferretdb(dir: &std::path::Path) -> Server {
+    let program =
+        std::env::var("DS_FERRETDB_BIN").expect("DS_FERRETDB_BIN (scripts/with-services.sh)");
+    let port = free_port();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    let args = vec![
+        "--handler=sqlite".to_owned(),
+        format!("--sqlite-url=file:{}/", dir.join("data").display()),
+        format!("--state-dir={}", dir.display()),
+        format!("--listen-addr=127.0.0.1:{port}"),
+        "--telemetry=disable".to_owned(),
+        "--debug-addr=-".to_owned(),
+        "--log-level=error".to_owned(),
+    ];
+    Server::start(&program, args, port)
+}
+
+/// The test's configuration, or `None` (skip) where the suite has no MongoDB.
+fn config() -> Option<BackendConfig> {
+    let shared = Backend::MongoRedis.config()?;
+    Some(BackendConfig {
+        timeout: STORE_TIMEOUT,
+        ..shared
+    })
+}
+
+async fn compose(net: &Net, user_id: &str, text: &str) -> (u16, Value, Duration) {
+    let started = Instant::now();
+    let body = json!({"user_id": user_id, "username": "alice", "post_type": 0, "text": text});
+    let reply = net.call("compose-post-frontend", body).await;
+    (reply.status, reply.body, started.elapsed())
+}
+
+/// Retries `compose` until it succeeds: the first calls after a restart may meet the dead
+/// connection before the reconnect.
+async fn compose_when_back(net: &Net, user_id: &str, text: &str) {
+    let started = Instant::now();
+    loop {
+        let (status, body, _) = compose(net, user_id, text).await;
+        if status == 200 {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "never recovered: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_redis_outage_is_a_503_and_loses_no_post() {
+    let Some(config) = config() else { return };
+    let mut redis = redis_server();
+    let config = BackendConfig {
+        redis_server: Some("127.0.0.1".into()),
+        redis_port: Some(redis.port),
+        ..config
+    };
+    let net = Net::over_http_on(config).await;
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    net.follow(&bob, &alice).await;
+    net.compose(&alice, "alice", "one").await;
+    assert_eq!(texts(&net.timeline("home", &bob, 0, 10).await), ["one"]);
+
+    // Hung: every Redis command times out.
+    redis.signal("-STOP");
+    let (status, body, took) = compose(&net, &alice, "while hung").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    redis.signal("-CONT");
+
+    // Down: the cache is gone; writes are refused, reads come from MongoDB.
+    redis.stop();
+    let (status, body, took) = compose(&net, &alice, "while down").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{body}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(texts(&net.timeline("home", &bob, 0, 10).await), ["one"]);
+    assert_eq!(texts(&net.timeline("user", &alice, 0, 10).await), ["one"]);
+
+    // Back, empty: the same process serves again and rebuilds timelines from MongoDB.
+    redis.restart();
+    compose_when_back(&net, &alice, "two").await;
+    assert_eq!(
+        texts(&net.timeline("home", &bob, 0, 10).await),
+        ["two", "one"]
+    );
+    assert_eq!(
+        texts(&net.timeline("user", &alice, 0, 10).await),
+        ["two", "one"]
+    );
+    net.compose(&alice, "alice", "three").await;
+    assert_eq!(
+        texts(&net.timeline("home", &bob, 0, 10).await),
+        ["three", "two", "one"]
+    );
+}
+
+#[tokio::test]
+async fn a_mongodb_outage_is_a_503_and_recovers() {
+    let Some(shared) = config() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut mongo = ferretdb(dir.path());
+    let config = BackendConfig {
+        mongo_uri: Some(format!("mongodb://127.0.0.1:{}/", mongo.port)),
+        redis_server: None,
+        ..shared
+    };
+    let net = Net::over_http_on(config).await;
+    let alice = net.register("alice").await;
+    net.compose(&alice, "alice", "one").await;
+
+    mongo.stop();
+    let started = Instant::now();
+    let reply = net.call("get-user-id", json!({"username": "alice"})).await;
+    assert_eq!(
+        (reply.status, reply.body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{}",
+        reply.body
+    );
+    let (status, body, took) = compose(&net, &alice, "while down").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{body}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "took {took:?}");
+
+    mongo.restart();
+    compose_when_back(&net, &alice, "two").await;
+    assert_eq!(
+        texts(&net.timeline("user", &alice, 0, 10).await),
+        ["two", "one"]
+    );
+}
