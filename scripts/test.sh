@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+#
+# On a fresh Debian machine with Rust installed, it installs what the tests need (curl,
+# redis-server, a Go toolchain to build FerretDB), checks formatting and lints, then runs every
+# test of the workspace against the embedded store and against real servers: a redis-server
+# and FerretDB v1.24.2 (MongoDB wire protocol, SQLite backend), started on loopback ports of
+# their own by scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+apt_install() {
+    local sudo=()
+    [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >&2
+}
+
+command -v cargo >/dev/null || { log "Rust is needed: https://rustup.rs"; exit 1; }
+command -v curl >/dev/null || apt_install curl ca-certificates
+command -v unzip >/dev/null || apt_install unzip
+
+# FerretDB needs Go >= 1.24. Debian's golang-go is older, so fetch the official toolchain from
+# the Go module proxy (where `go` itself downloads toolchains from) when no recent one is here.
+go_minor() { go env GOVERSION 2>/dev/null | sed -nE 's/^go1\.([0-9]+).*/\1/p'; }
+if ! command -v go >/dev/null || [[ "$(go_minor)" -lt 24 ]]; then
+    toolchain="${DS_CACHE_DIR:-$HOME/.cache/deathstar}/go1.24.3"
+    if [[ ! -x "$toolchain/bin/go" ]]; then
+        log "fetching Go 1.24.3 from the Go module proxy"
+        mkdir -p "$toolchain.tmp"
+        curl -fsSL "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.24.3.linux-amd64.zip" \
+            -o "$toolchain.tmp/go.zip"
+        unzip -q "$toolchain.tmp/go.zip" -d "$toolchain.tmp"
+        mv "$toolchain.tmp/golang.org/toolchain@v0.0.1-go1.24.3.linux-amd64" "$toolchain"
+        rm -rf "$toolchain.tmp"
+    fi
+    export PATH="$toolchain/bin:$PATH"
+fi
+
+log "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "tests, embedded and MongoDB (FerretDB) + Redis"
+# The MongoDB + Redis tests fail, rather than skip, if the servers are missing.
+export DS_REQUIRE_BACKENDS=1
+scripts/with-services.sh cargo test --workspace
