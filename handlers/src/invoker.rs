@@ -88,3 +88,31 @@ impl Invoker for LocalInvoker {
         })
     }
 }
+
+/// Sends calls to functions of this process in-process and every other call to `remote`:
+/// function fusion, chosen by which functions a process hosts.
+pub struct FusedInvoker {
+    local: LocalInvoker,
+    remote: Arc<dyn Invoker>,
+}
+
+impl FusedInvoker {
+    pub fn new(local: LocalInvoker, remote: Arc<dyn Invoker>) -> Self {
+        FusedInvoker { local, remote }
+    }
+}
+
+impl Invoker for FusedInvoker {
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        body: Value,
+        meta: &'a CallMeta,
+    ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
+        if self.local.hosts(function) {
+            self.local.invoke(function, body, meta)
+        } else {
+            self.remote.invoke(function, body, meta)
+        }
+    }
+}

@@ -27,5 +27,5 @@ pub use envelope::Reply;
 pub use error::{CalleeFailure, FunctionError};
 pub use function::{Ctx, Env, Function, FunctionService};
 pub use invocation::{CallMeta, Invocation};
-pub use invoker::{InvokeError, Invoker, LocalInvoker};
+pub use invoker::{FusedInvoker, InvokeError, Invoker, LocalInvoker};
 pub use registry::Registry;

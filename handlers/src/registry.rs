@@ -90,6 +90,30 @@ impl Registry {
         Registry::new(env, &local)
     }
 
+    /// The functions `keep` accepts, calling each other in-process and everything else
+    /// through `remote`: one function per process, or a fused group.
+    pub fn fused(
+        stores: Stores,
+        auth: AuthKey,
+        remote: Arc<dyn crate::Invoker>,
+        keep: impl Fn(&str) -> bool,
+    ) -> Registry {
+        let local = LocalInvoker::new();
+        let env = Arc::new(Env {
+            stores,
+            invoker: Arc::new(crate::FusedInvoker::new(local.clone(), remote)),
+            auth,
+        });
+        Registry::with_filter(env, &local, keep)
+    }
+
+    /// The names of the functions this registry hosts.
+    pub fn hosted(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.inner.services.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Builds every function on `env`. `local` is the invoker through which these functions
     /// reach each other in-process (it must be `env.invoker` or part of it).
     pub fn new(env: Arc<Env>, local: &LocalInvoker) -> Registry {

@@ -17,6 +17,9 @@ use deathstar_handlers::{CallMeta, Invocation, Registry, Reply};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+pub mod flows;
+pub mod processes;
+
 pub use serde_json;
 
 /// The key every test deployment signs login tokens with.
@@ -33,7 +36,8 @@ enum Target {
 /// A running deployment of the social network, on its own empty store.
 pub struct Net {
     target: Target,
-    _dir: tempfile::TempDir,
+    /// What must live as long as the deployment: its data dir, its processes.
+    _guards: Vec<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// Where a test deployment keeps its data.
@@ -83,7 +87,7 @@ impl Net {
         let (registry, dir) = registry(&config).await;
         Net {
             target: Target::InProcess(registry),
-            _dir: dir,
+            _guards: vec![Box::new(dir)],
         }
     }
 
@@ -95,7 +99,18 @@ impl Net {
                 client: reqwest::Client::new(),
                 base,
             },
-            _dir: dir,
+            _guards: vec![Box::new(dir)],
+        }
+    }
+
+    /// A deployment reached over HTTP at `base`, alive as long as `guards`.
+    pub fn http(base: String, guards: Vec<Box<dyn std::any::Any + Send + Sync>>) -> Net {
+        Net {
+            target: Target::Http {
+                client: reqwest::Client::new(),
+                base,
+            },
+            _guards: guards,
         }
     }
 
@@ -256,6 +271,35 @@ macro_rules! deployments {
                     let backend = $crate::Backend::$backend;
                     if let Some(net) = $crate::Net::$deployment(backend).await {
                         super::super::$test(net).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// Runs every flow of [`flows`] on the deployment `$net` makes (an `Option<Net>`: `None`
+/// skips), as tests in module `$module`.
+#[macro_export]
+macro_rules! flows_on {
+    ($module:ident, $net:expr) => {
+        $crate::flows_on!(@tests $module, $net;
+            a_post_reaches_its_author_followers_and_mentioned_users,
+            timelines_are_newest_first_and_paged,
+            unfollowing_stops_new_posts_but_keeps_old_ones,
+            login_returns_a_token_only_for_the_right_password,
+            a_busy_graph_keeps_followers_and_followees_symmetric,
+        );
+    };
+    (@tests $module:ident, $net:expr; $($flow:ident),* $(,)?) => {
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $flow() {
+                    if let Some(net) = $net {
+                        $crate::flows::$flow(net).await
                     }
                 }
             )*

@@ -3,7 +3,10 @@
 //! status. Also `GET /healthz`. Used by the local all-in-one server and the OpenFaaS adapter.
 //!
 //! This is the only place where bytes become an [`Invocation`] and a [`Reply`] becomes bytes:
-//! body limits, JSON parsing errors, request ids and the per-call log line live here once.
+//! body limits, JSON parsing errors, the context headers and the per-call log line live here
+//! once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
+
+pub mod client;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,6 +23,21 @@ use tower::ServiceExt;
 
 /// Header carrying the trace id of a call tree, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
+/// Header carrying what is left of the caller's deadline, in milliseconds.
+pub const DEADLINE_MS: &str = "x-ds-deadline-ms";
+
+/// The headers that carry `meta` to a function served by [`router`].
+pub fn meta_headers(meta: &CallMeta) -> Vec<(&'static str, String)> {
+    let mut headers = vec![(REQUEST_ID, meta.trace_id.to_string())];
+    if let Some(at) = meta.deadline {
+        let left = at.saturating_duration_since(tokio::time::Instant::now());
+        headers.push((DEADLINE_MS, left.as_millis().to_string()));
+    }
+    if let Some(token) = &meta.auth_token {
+        headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {token}")));
+    }
+    headers
+}
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -48,8 +66,20 @@ pub fn router(registry: Registry, options: HttpOptions) -> Router {
     let shared = Arc::new(Shared { registry, options });
     Router::new()
         .route("/function/{name}", any(invoke))
+        .route("/", any(invoke_only))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(shared)
+}
+
+/// `/` calls the function when a process hosts exactly one, as behind OpenFaaS's watchdog,
+/// which forwards `<gateway>/function/<name>` to the function's `/`.
+async fn invoke_only(state: State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let hosted = state.registry.hosted();
+    let name = match hosted.as_slice() {
+        [only] => only.to_string(),
+        _ => "(this process hosts several functions: call /function/<name>)".to_owned(),
+    };
+    invoke(state, Path(name), headers, body).await
 }
 
 async fn invoke(
@@ -85,8 +115,14 @@ async fn invoke(
 }
 
 /// The call context of an incoming request: its trace id (kept from the caller when given),
-/// its deadline and the end user's bearer token.
+/// its deadline (the caller's, if sooner than `timeout`) and the end user's bearer token.
 pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
+    let callers = headers
+        .get(DEADLINE_MS)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    let timeout = callers.map_or(timeout, |c| c.min(timeout));
     let trace_id = headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
