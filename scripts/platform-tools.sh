@@ -18,11 +18,14 @@
 # Cache: ${DS_CACHE_DIR:-$HOME/.cache/deathstar}
 #   platform-venv-<hash>/          one venv (pins + Python version hashed into the name)
 #   platform-go/<tool>-<version>/  GOBIN of each Go tool
+#   platform-go/<tool>-<version>.unavailable  why the last attempt failed (retried after a day)
 # The Python tools go into that venv only, never into the system/pyenv Python.
 #
 # Env knobs: DS_CACHE_DIR; DS_PYTHON (interpreter for the venv, default python3, needs >= 3.10);
 #            DS_OF_WATCHDOG_VERSION, DS_FAAS_CLI_VERSION (Go module versions; upstream tags
-#            have no "v", e.g. 0.10.11, so the proxy resolves them to pseudo-versions).
+#            have no "v", e.g. 0.10.11, so the proxy resolves them to pseudo-versions);
+#            DS_PLATFORM_TOOLS_RETRY=1 retries Go tools that failed less than a day ago
+#            (a failure is remembered for a day so that every eval does not ask the proxy).
 #
 # Notes for callers:
 #   - `cargo lambda watch` needs cargo-lambda on PATH: PATH="$DS_PLATFORM_BIN:$PATH" cargo lambda
@@ -76,11 +79,20 @@ go_bin_path() { # NAME VERSION -> path of the cached binary
     printf '%s/platform-go/%s-%s/%s' "$cache_dir" "$1" "$2" "$1"
 }
 
-all_go_ok() {
+# Path of the marker that records a failed attempt; "fresh" = less than a day old.
+go_fail_marker() { printf '%s/platform-go/%s-%s.unavailable' "$cache_dir" "$1" "$2"; }
+go_fail_fresh() {
+    local m
+    m="$(go_fail_marker "$1" "$2")"
+    [[ "${DS_PLATFORM_TOOLS_RETRY:-0}" != 1 && -f "$m" && -n "$(find "$m" -mmin -1440 2>/dev/null)" ]]
+}
+
+# Every Go tool is either built or known (recently) to be unavailable.
+all_go_settled() {
     local t name var pkg ver built
     for t in "${GO_TOOLS[@]}"; do
         read -r name var pkg ver built <<<"$t"
-        [[ -x "$(go_bin_path "$name" "$ver")" ]] || return 1
+        [[ -x "$(go_bin_path "$name" "$ver")" ]] || go_fail_fresh "$name" "$ver" || return 1
     done
 }
 
@@ -95,11 +107,15 @@ print_result() {
     for t in "${GO_TOOLS[@]}"; do
         read -r name var pkg ver built <<<"$t"
         bin="$(go_bin_path "$name" "$ver")"
-        if [[ -x "$bin" ]]; then emit "$var" "$bin"; fi
+        if [[ -x "$bin" ]]; then
+            emit "$var" "$bin"
+        elif go_fail_fresh "$name" "$ver"; then
+            log "$name not available ($(cat "$(go_fail_marker "$name" "$ver")")); $var not set"
+        fi
     done
 }
 
-if venv_ok && all_go_ok; then
+if venv_ok && all_go_settled; then
     print_result
     exit 0
 fi
@@ -143,8 +159,9 @@ fi
 # --- Go tools (Go module proxy) ---------------------------------------------------------------
 
 install_go_tool() { # NAME VAR PACKAGE VERSION BUILT-NAME
-    local name=$1 pkg=$3 ver=$4 built=$5 start=$SECONDS bin gobin out
+    local name=$1 pkg=$3 ver=$4 built=$5 start=$SECONDS bin gobin out reason
     bin="$(go_bin_path "$name" "$ver")"
+    mkdir -p "$cache_dir/platform-go"
     gobin="$work/gobin-$name"
     out="$work/go-$name.log"
     log "building $name from $pkg@$ver"
@@ -154,13 +171,16 @@ install_go_tool() { # NAME VAR PACKAGE VERSION BUILT-NAME
         go install -trimpath "$pkg@$ver") >"$out" 2>&1; then
         sed 's/^/  go: /' "$out" >&2
         if grep -qE '403 Forbidden|not available' "$out"; then
-            log "warning: the Go module proxy refuses $pkg (HTTP 403); $name is not available here"
+            reason="the Go module proxy refused $pkg@$ver with 403 Forbidden"
         else
-            log "warning: could not build $name; leaving it out"
+            reason="go install $pkg@$ver failed: $(grep -m1 . "$out" | cut -c1-200)"
         fi
+        printf '%s, %s\n' "$reason" "$(date -u +%FT%TZ)" >"$(go_fail_marker "$name" "$ver")"
+        log "warning: $reason; leaving $name out (retried after a day, or DS_PLATFORM_TOOLS_RETRY=1)"
         return 1
     fi
     [[ -x "$gobin/$built" ]] || { log "warning: go install produced no $built"; return 1; }
+    rm -f "$(go_fail_marker "$name" "$ver")"
     mkdir -p "$(dirname "$bin")"
     mv -f "$gobin/$built" "$bin.tmp.$$"
     mv -f "$bin.tmp.$$" "$bin" # atomic: readers never see a half-written binary
@@ -171,6 +191,7 @@ if command -v go >/dev/null 2>&1; then
     for t in "${GO_TOOLS[@]}"; do
         read -r name var pkg ver built <<<"$t"
         [[ -x "$(go_bin_path "$name" "$ver")" ]] && continue
+        go_fail_fresh "$name" "$ver" && continue
         install_go_tool "$name" "$var" "$pkg" "$ver" "$built" || true
     done
 else

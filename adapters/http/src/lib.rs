@@ -145,10 +145,15 @@ pub async fn read_json(body: Body, limit: usize) -> Result<Value, FunctionError>
     let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| FunctionError::PayloadTooLarge { limit })?;
+    parse_json(&bytes)
+}
+
+/// A request body as JSON; an empty body is `{}`. Every transport decodes bodies with this.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, FunctionError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
-    serde_json::from_slice(&bytes)
+    serde_json::from_slice(bytes)
         .map_err(|e| FunctionError::MalformedBody(format!("the body is not valid JSON: {e}")))
 }
 

@@ -1,0 +1,4 @@
+//! The `user-service-upload-creator-with-user-id` Lambda bootstrap.
+fn main() -> Result<(), lambda_http::Error> {
+    deathstar_lambda::main("user-service-upload-creator-with-user-id")
+}

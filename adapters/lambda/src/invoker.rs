@@ -1,0 +1,149 @@
+//! The AWS Lambda [`Invoker`]: the Invoke API (RequestResponse) through aws-sdk-lambda.
+//!
+//! The callee is a `lambda_http` bootstrap, so the payload is an API Gateway HTTP API (v2)
+//! event around the JSON body, with the call's context as headers, and the reply is an API
+//! Gateway response object. The endpoint follows the SDK's own settings
+//! (`AWS_ENDPOINT_URL_LAMBDA`), so locally it can be `cargo lambda watch`'s Invoke API.
+//! Retries are off: a function error is an answer, not a transient failure, and the local
+//! emulator reports it as a 500 that the SDK would otherwise retry three times.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::primitives::Blob;
+use deathstar_handlers::{CallMeta, InvokeError, Invoker, Reply};
+use futures::future::BoxFuture;
+use serde_json::{Value, json};
+
+pub struct LambdaInvoker {
+    client: Client,
+    /// Physical function name = prefix + catalogue name (e.g. the SAM stack's name + `-`).
+    prefix: String,
+}
+
+impl LambdaInvoker {
+    /// From the standard AWS configuration (region, credentials, endpoint) and `DS_LAMBDA_PREFIX`.
+    pub async fn from_env(timeout: Duration) -> Self {
+        let config = aws_config::from_env()
+            .retry_config(RetryConfig::disabled())
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .operation_timeout(timeout)
+                    .connect_timeout(Duration::from_secs(3))
+                    .build(),
+            )
+            .load()
+            .await;
+        LambdaInvoker {
+            client: Client::new(&config),
+            prefix: std::env::var("DS_LAMBDA_PREFIX").unwrap_or_default(),
+        }
+    }
+}
+
+/// An API Gateway HTTP API (v2) event carrying `body` to `function`.
+pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
+    let mut headers = serde_json::Map::new();
+    headers.insert("content-type".into(), "application/json".into());
+    for (name, value) in deathstar_http::meta_headers(meta) {
+        headers.insert(name.into(), value.into());
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": format!("/{function}"),
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "routeKey": "$default",
+            "stage": "$default",
+            "requestId": meta.trace_id.as_ref(),
+            "http": {
+                "method": "POST",
+                "path": format!("/{function}"),
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "deathstar-lambda-invoker",
+            },
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false,
+    })
+}
+
+/// The function's reply from an API Gateway response object.
+pub fn reply_of(function: &str, response: &Value) -> Result<Reply, InvokeError> {
+    let status = response["statusCode"].as_u64().ok_or_else(|| {
+        InvokeError::Transport(format!("{function}: not an HTTP response: {response}"))
+    })?;
+    let text = response["body"].as_str().unwrap_or_default();
+    let body = serde_json::from_str(text)
+        .map_err(|e| InvokeError::Transport(format!("{function}: reply is not JSON: {e}")))?;
+    Ok(Reply {
+        status: status as u16,
+        body,
+    })
+}
+
+/// A function that crashed instead of answering (Lambda's `{errorType, errorMessage}`).
+fn crashed(function: &str, payload: &[u8]) -> Reply {
+    let error: Value = serde_json::from_slice(payload).unwrap_or(Value::Null);
+    let message = error["errorMessage"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| String::from_utf8_lossy(payload).into_owned());
+    Reply {
+        status: 502,
+        body: json!({"status": "FunctionCrashedError", "errors": [{"message": format!("{function}: {message}")}]}),
+    }
+}
+
+impl Invoker for LambdaInvoker {
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        body: Value,
+        meta: &'a CallMeta,
+    ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
+        Box::pin(async move {
+            if meta
+                .deadline
+                .is_some_and(|at| at <= tokio::time::Instant::now())
+            {
+                return Err(InvokeError::DeadlineExceeded);
+            }
+            let event = http_event(function, &body, meta);
+            let result = self
+                .client
+                .invoke()
+                .function_name(format!("{}{function}", self.prefix))
+                .payload(Blob::new(event.to_string()))
+                .send()
+                .await;
+            let output = match result {
+                Ok(output) => output,
+                Err(error) => {
+                    // cargo lambda watch answers a crashed handler with a 500 carrying
+                    // Lambda's error payload; real Lambda uses 200 + FunctionError (below).
+                    if let Some(raw) = error.raw_response()
+                        && raw.status().as_u16() == 500
+                        && let Some(bytes) = raw.body().bytes()
+                    {
+                        return Ok(crashed(function, bytes));
+                    }
+                    let detail = aws_sdk_lambda::error::DisplayErrorContext(&error);
+                    return Err(InvokeError::Transport(format!("{function}: {detail}")));
+                }
+            };
+            let payload = output.payload().map(Blob::as_ref).unwrap_or_default();
+            if output.function_error().is_some() {
+                return Ok(crashed(function, payload));
+            }
+            let response: Value = serde_json::from_slice(payload)
+                .map_err(|e| InvokeError::Transport(format!("{function}: {e}")))?;
+            reply_of(function, &response)
+        })
+    }
+}
