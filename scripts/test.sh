@@ -2,10 +2,11 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
 # On a fresh Debian machine with Rust installed, it installs what the tests need (curl,
-# redis-server, a Go toolchain to build FerretDB), checks formatting and lints, then runs every
-# test of the workspace against the embedded store and against real servers: a redis-server
-# and FerretDB v1.24.2 (MongoDB wire protocol, SQLite backend), started on loopback ports of
-# their own by scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
+# redis-server, a Go toolchain to build FerretDB, cargo-lambda, aws-sam-cli and cfn-lint from
+# PyPI), checks formatting and lints, then runs every test of the workspace against the
+# embedded store and against real servers: a redis-server and FerretDB v1.24.2 (MongoDB wire
+# protocol, SQLite backend), started on loopback ports of their own by
+# scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -38,6 +39,11 @@ if ! command -v go >/dev/null || [[ "$(go_minor)" -lt 24 ]]; then
     fi
     export PATH="$toolchain/bin:$PATH"
 fi
+
+# cargo-lambda, aws-sam-cli and cfn-lint (PyPI, cached): for the cargo lambda watch test and
+# the SAM template checks.
+eval "$(scripts/platform-tools.sh)"
+export DS_PLATFORM_BIN DS_CARGO_LAMBDA DS_SAM DS_CFN_LINT
 
 log "formatting and lints"
 cargo fmt --all -- --check

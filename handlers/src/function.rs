@@ -29,6 +29,9 @@ pub trait Function: Default + Send + Sync + 'static {
     const NAME: &'static str;
     /// Envelope status when this function fails for a reason that is not the client's input.
     const ERROR: &'static str;
+    /// Whether clients call it directly (an HTTP route in front of it on AWS, the web UI's
+    /// calls); the others are only called by functions.
+    const PUBLIC: bool = false;
     type Input: DeserializeOwned + Serialize + Send + 'static;
     type Output: Serialize + DeserializeOwned + Send + 'static;
 

@@ -166,6 +166,21 @@ impl Registry {
         names.0
     }
 
+    /// The names of the functions clients call directly ([`Function::PUBLIC`]).
+    pub fn public_names() -> Vec<&'static str> {
+        struct Public(Vec<&'static str>);
+        impl FunctionVisitor for Public {
+            fn visit<F: Function>(&mut self) {
+                if F::PUBLIC {
+                    self.0.push(F::NAME);
+                }
+            }
+        }
+        let mut names = Public(Vec::new());
+        for_each_function(&mut names);
+        names.0
+    }
+
     /// The service for `name`, if this registry hosts it.
     pub fn get(&self, name: &str) -> Option<BoxedFunction> {
         self.inner.services.get(name).cloned()

@@ -27,6 +27,8 @@ pub const TEST_SECRET: &str = "test-secret";
 
 enum Target {
     InProcess(Registry),
+    /// Through an invoker, as a function would call another (the Lambda Invoke API, say).
+    Invoker(std::sync::Arc<dyn deathstar_handlers::Invoker>),
     Http {
         client: reqwest::Client,
         base: String,
@@ -114,11 +116,22 @@ impl Net {
         }
     }
 
+    /// A deployment reached through `invoker`, alive as long as `guards`.
+    pub fn via_invoker(
+        invoker: std::sync::Arc<dyn deathstar_handlers::Invoker>,
+        guards: Vec<Box<dyn std::any::Any + Send + Sync>>,
+    ) -> Net {
+        Net {
+            target: Target::Invoker(invoker),
+            _guards: guards,
+        }
+    }
+
     /// The base URL of an HTTP deployment.
     pub fn base_url(&self) -> Option<&str> {
         match &self.target {
             Target::Http { base, .. } => Some(base),
-            Target::InProcess(_) => None,
+            Target::InProcess(_) | Target::Invoker(_) => None,
         }
     }
 
@@ -137,6 +150,13 @@ impl Net {
                     .oneshot(Invocation::new(body, meta))
                     .await
                     .unwrap_or_else(|never| match never {})
+            }
+            Target::Invoker(invoker) => {
+                let meta = CallMeta::new("test").with_timeout(Duration::from_secs(60));
+                invoker
+                    .invoke(function, body, &meta)
+                    .await
+                    .unwrap_or_else(|e| panic!("invoking {function}: {e}"))
             }
             Target::Http { client, base } => {
                 let response = client

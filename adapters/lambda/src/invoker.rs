@@ -26,7 +26,23 @@ pub struct LambdaInvoker {
 impl LambdaInvoker {
     /// From the standard AWS configuration (region, credentials, endpoint) and `DS_LAMBDA_PREFIX`.
     pub async fn from_env(timeout: Duration) -> Self {
-        let config = aws_config::from_env()
+        Self::load(aws_config::from_env(), timeout).await
+    }
+
+    /// Against a local Invoke API at `endpoint` (`cargo lambda watch`'s), which checks no
+    /// signature: any region and credentials do.
+    pub async fn local(endpoint: &str, timeout: Duration) -> Self {
+        let loader = aws_config::from_env()
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_lambda::config::Credentials::new(
+                "local", "local", None, None, "local",
+            ));
+        Self::load(loader, timeout).await
+    }
+
+    async fn load(loader: aws_config::ConfigLoader, timeout: Duration) -> Self {
+        let config = loader
             .retry_config(RetryConfig::disabled())
             .timeout_config(
                 TimeoutConfig::builder()

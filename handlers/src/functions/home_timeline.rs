@@ -90,6 +90,7 @@ pub struct HomeTimelineReadFrontend;
 impl Function for HomeTimelineReadFrontend {
     const NAME: &'static str = "home-timeline-read-frontend";
     const ERROR: &'static str = "HomeTimelineReadFrontendError";
+    const PUBLIC: bool = true;
     type Input = ReadTimelineInput;
     type Output = TimelinePostsOutput;
 

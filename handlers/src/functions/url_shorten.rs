@@ -88,6 +88,7 @@ pub struct GetExtendedUrls;
 impl Function for GetExtendedUrls {
     const NAME: &'static str = "url-shorten-service-get-extended-urls";
     const ERROR: &'static str = "UrlShortenServiceGetExtendedUrlsError";
+    const PUBLIC: bool = true;
     type Input = GetExtendedUrlsInput;
     type Output = UploadUrlsOutput;
 

@@ -65,6 +65,7 @@ pub struct UserTimelineReadFrontend;
 impl Function for UserTimelineReadFrontend {
     const NAME: &'static str = "user-timeline-read-frontend";
     const ERROR: &'static str = "UserTimelineReadFrontendError";
+    const PUBLIC: bool = true;
     type Input = ReadTimelineInput;
     type Output = TimelinePostsOutput;
 

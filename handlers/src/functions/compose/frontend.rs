@@ -47,6 +47,7 @@ pub struct ComposePostFrontend;
 impl Function for ComposePostFrontend {
     const NAME: &'static str = "compose-post-frontend";
     const ERROR: &'static str = "ComposePostFrontError";
+    const PUBLIC: bool = true;
     type Input = ComposePostInput;
     type Output = ComposePostOutput;
 

@@ -31,6 +31,7 @@ pub struct GetMedia;
 impl Function for GetMedia {
     const NAME: &'static str = "media-front-get-media";
     const ERROR: &'static str = "MediaFrontGetMediaError";
+    const PUBLIC: bool = true;
     type Input = GetMediaInput;
     type Output = MediaFileOutput;
 

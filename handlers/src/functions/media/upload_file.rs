@@ -34,6 +34,7 @@ pub struct UploadMediaFile;
 impl Function for UploadMediaFile {
     const NAME: &'static str = "media-front-upload-media";
     const ERROR: &'static str = "MediaFrontUploadMediaError";
+    const PUBLIC: bool = true;
     type Input = UploadMediaFileInput;
     type Output = UploadMediaFileOutput;
 

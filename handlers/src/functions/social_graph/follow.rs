@@ -52,6 +52,7 @@ pub struct Follow;
 impl Function for Follow {
     const NAME: &'static str = "social-graph-follow";
     const ERROR: &'static str = "FollowError";
+    const PUBLIC: bool = true;
     type Input = FollowInput;
     type Output = FollowOutput;
 
@@ -81,6 +82,7 @@ pub struct Unfollow;
 impl Function for Unfollow {
     const NAME: &'static str = "social-graph-unfollow";
     const ERROR: &'static str = "UnfollowError";
+    const PUBLIC: bool = true;
     type Input = FollowInput;
     type Output = UnfollowOutput;
 

@@ -30,6 +30,7 @@ pub struct GetFollowers;
 impl Function for GetFollowers {
     const NAME: &'static str = "social-graph-get-followers";
     const ERROR: &'static str = "SocialGraphGetFollowersError";
+    const PUBLIC: bool = true;
     type Input = UserIdInput;
     type Output = FollowersOutput;
 
@@ -48,6 +49,7 @@ pub struct GetFollowees;
 impl Function for GetFollowees {
     const NAME: &'static str = "social-graph-get-followees";
     const ERROR: &'static str = "SocialGraphGetFolloweesError";
+    const PUBLIC: bool = true;
     type Input = UserIdInput;
     type Output = FolloweesOutput;
 

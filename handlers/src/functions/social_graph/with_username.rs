@@ -42,6 +42,7 @@ pub struct FollowWithUsername;
 impl Function for FollowWithUsername {
     const NAME: &'static str = "social-graph-follow-with-username";
     const ERROR: &'static str = "FollowError";
+    const PUBLIC: bool = true;
     type Input = FollowWithUsernameInput;
     type Output = <Follow as Function>::Output;
 
@@ -57,6 +58,7 @@ pub struct UnfollowWithUsername;
 impl Function for UnfollowWithUsername {
     const NAME: &'static str = "social-graph-unfollow-with-username";
     const ERROR: &'static str = "UnfollowError";
+    const PUBLIC: bool = true;
     type Input = FollowWithUsernameInput;
     type Output = <Unfollow as Function>::Output;
 

@@ -21,6 +21,7 @@ pub struct GetUserId;
 impl Function for GetUserId {
     const NAME: &'static str = "get-user-id";
     const ERROR: &'static str = "GetUserIdError";
+    const PUBLIC: bool = true;
     type Input = GetUserIdInput;
     type Output = GetUserIdOutput;
 

@@ -29,6 +29,7 @@ pub struct Login;
 impl Function for Login {
     const NAME: &'static str = "user-service-login";
     const ERROR: &'static str = "UserServiceLoginError";
+    const PUBLIC: bool = true;
     type Input = LoginInput;
     type Output = LoginOutput;
 

@@ -41,6 +41,7 @@ pub struct RegisterUser;
 impl Function for RegisterUser {
     const NAME: &'static str = "register-user";
     const ERROR: &'static str = "RegisterUserError";
+    const PUBLIC: bool = true;
     type Input = RegisterUserInput;
     type Output = RegisterUserOutput;
 

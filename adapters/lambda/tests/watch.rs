@@ -1,0 +1,113 @@
+//! The whole-network flows with every function as a Lambda bootstrap under `cargo lambda
+//! watch` (AWS's local emulator, one process per function), calls between functions going
+//! through the Lambda invoker against watch's Invoke API.
+//!
+//! Needs `cargo lambda` (`DS_PLATFORM_BIN` from `scripts/platform-tools.sh`) and MongoDB +
+//! Redis (the bootstraps are separate processes, so they cannot share an embedded store).
+//! Without them the tests skip, unless `DS_REQUIRE_BACKENDS=1`.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use deathstar_lambda::invoker::LambdaInvoker;
+use deathstar_tests::{Backend, Net, TEST_SECRET, flows_on};
+
+/// `cargo lambda watch` and the function processes it started, stopped together.
+struct Watch(Child);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // Its own process group: kill the emulator and every bootstrap it runs.
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// The bootstraps, built once before any emulator starts them (watch would otherwise build
+/// each on its first call, all at once).
+static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+async fn watch() -> Option<Net> {
+    let config = Backend::MongoRedis.config()?;
+    let Ok(platform_bin) = std::env::var("DS_PLATFORM_BIN") else {
+        let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "DS_PLATFORM_BIN is not set: run under scripts/test.sh"
+        );
+        eprintln!("skipped: no cargo lambda (scripts/platform-tools.sh provides it)");
+        return None;
+    };
+    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    BUILT
+        .get_or_init(|| async {
+            let status = tokio::process::Command::new(env!("CARGO"))
+                .args(["build", "-p", "deathstar-lambda", "--bins"])
+                .current_dir(workspace)
+                .status()
+                .await
+                .unwrap();
+            assert!(status.success(), "building the bootstraps failed");
+        })
+        .await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let path = format!(
+        "{platform_bin}:{}",
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // Every variable reaches the bootstraps: watch passes its environment on.
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args([
+            "lambda",
+            "watch",
+            "-A",
+            "127.0.0.1",
+            "-P",
+            &port.to_string(),
+        ])
+        .args(["--package", "deathstar-lambda"])
+        .current_dir(workspace)
+        .env("PATH", path)
+        .env("DS_AUTH_SECRET", TEST_SECRET)
+        .env("DS_NAMESPACE", &config.namespace)
+        .env("MONGO_URI", config.mongo_uri.as_deref().unwrap())
+        .env("REDIS_SERVER", config.redis_server.as_deref().unwrap())
+        .env("REDIS_PORT", config.redis_port.unwrap_or(6379).to_string())
+        .env("AWS_ENDPOINT_URL_LAMBDA", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "local")
+        .env("AWS_SECRET_ACCESS_KEY", "local")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let watch = Watch(command.spawn().expect("cargo lambda watch starts"));
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "watch never listened"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The test calls functions the way they call each other.
+    let invoker = aws_invoker(&endpoint).await;
+    Some(Net::via_invoker(Arc::new(invoker), vec![Box::new(watch)]))
+}
+
+async fn aws_invoker(endpoint: &str) -> LambdaInvoker {
+    LambdaInvoker::local(endpoint, Duration::from_secs(120)).await
+}
+
+flows_on!(cargo_lambda_watch, watch().await);

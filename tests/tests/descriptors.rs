@@ -1,0 +1,226 @@
+//! The deploy descriptors, `stack.yml` (OpenFaaS) and `template.yaml` (AWS SAM), are derived
+//! from the function registry: every function once, none extra. This test regenerates both and
+//! fails if a committed file differs; `DS_UPDATE_DESCRIPTORS=1 cargo test -p deathstar-tests
+//! --test descriptors` rewrites them. Where the platform tools are installed
+//! (`scripts/platform-tools.sh`), the SAM template also goes through `cfn-lint` and
+//! `sam validate --lint`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use deathstar_handlers::Registry;
+
+/// Seconds a function may run: OpenFaaS's read/write/exec timeouts and Lambda's `Timeout`.
+const TIMEOUT_SECS: u32 = 20;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn stack_yml() -> String {
+    let mut out = String::from(
+        "# OpenFaaS deployment of every function: `faas-cli up -f stack.yml` (see the README).
+# Generated from the function registry by tests/tests/descriptors.rs; to change it, change the
+# generator and run `DS_UPDATE_DESCRIPTORS=1 cargo test -p deathstar-tests --test descriptors`.
+# Every function is the same image (the Dockerfile at the root: of-watchdog in mode=http in
+# front of deathstar-openfaas) hosting the one function DS_FUNCTIONS names. Settings shared by
+# all are in deploy/openfaas-env.yml. Credentials are OpenFaaS secrets (deploy/secrets.md),
+# never values in this file.
+version: 1.0
+provider:
+  name: openfaas
+  gateway: ${OPENFAAS_URL:-http://127.0.0.1:8080}
+functions:
+",
+    );
+    for name in Registry::names() {
+        out.push_str(&format!(
+            "  {name}:
+    lang: dockerfile
+    handler: .
+    image: ${{REGISTRY:-ghcr.io/deathstarfaas}}/deathstar-openfaas:${{TAG:-latest}}
+    environment:
+      DS_FUNCTIONS: {name}
+    environment_file:
+      - deploy/openfaas-env.yml
+    secrets:
+      - mongo-uri
+      - auth-secret
+"
+        ));
+    }
+    out
+}
+
+/// `register-user` → `RegisterUser`.
+fn resource(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+fn template_yaml() -> String {
+    let mut out = format!(
+        "# AWS SAM deployment of every function: `sam build && sam deploy --guided` (see the README).
+# Generated from the function registry by tests/tests/descriptors.rs; to change it, change the
+# generator and run `DS_UPDATE_DESCRIPTORS=1 cargo test -p deathstar-tests --test descriptors`.
+# One bootstrap per function (adapters/lambda/src/bin), built by cargo-lambda. Functions call
+# each other with the Lambda Invoke API by physical name, `<stack>-<function>`.
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: DeathStarBench social network as Lambda functions (DeathStarFaaS in Rust)
+
+Parameters:
+  MongoUri:
+    Type: String
+    NoEcho: true
+    Description: MongoDB connection string (a replica-set URI works unchanged)
+  RedisServer:
+    Type: String
+    Default: ''
+    Description: Redis host for the post and timeline caches; empty for none
+  RedisPort:
+    Type: String
+    Default: '6379'
+  AuthSecret:
+    Type: String
+    NoEcho: true
+    MinLength: 32
+    Description: Secret that signs login tokens, shared by every function
+
+Globals:
+  Function:
+    Runtime: provided.al2023
+    Handler: bootstrap
+    Architectures:
+      - x86_64
+    CodeUri: .
+    MemorySize: 256
+    Timeout: {TIMEOUT_SECS}
+    Environment:
+      Variables:
+        MONGO_URI: !Ref MongoUri
+        REDIS_SERVER: !Ref RedisServer
+        REDIS_PORT: !Ref RedisPort
+        DS_AUTH_SECRET: !Ref AuthSecret
+        DS_LAMBDA_PREFIX: !Sub '${{AWS::StackName}}-'
+        DS_TIMEOUT_SECS: '{TIMEOUT_SECS}'
+
+Resources:
+"
+    );
+    let public = Registry::public_names();
+    for name in Registry::names() {
+        out.push_str(&format!(
+            "  {resource}:
+    Type: AWS::Serverless::Function
+    Metadata:
+      BuildMethod: rust-cargolambda
+      BuildProperties:
+        Binary: {name}
+    Properties:
+      FunctionName: !Sub '${{AWS::StackName}}-{name}'
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: lambda:InvokeFunction
+              Resource: !Sub 'arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:${{AWS::StackName}}-*'
+",
+            resource = resource(name)
+        ));
+        if public.contains(&name) {
+            out.push_str(&format!(
+                "      Events:
+        Http:
+          Type: HttpApi
+          Properties:
+            Path: /function/{name}
+            Method: POST
+"
+            ));
+        }
+    }
+    out.push_str(
+        "
+Outputs:
+  ApiUrl:
+    Description: Base URL of the client-facing functions (POST <ApiUrl>/function/<name>)
+    Value: !Sub 'https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}'
+",
+    );
+    out
+}
+
+/// Compares `generated` with the committed file, or rewrites it when asked to.
+fn check(file: &str, generated: String) {
+    let path = workspace().join(file);
+    if std::env::var("DS_UPDATE_DESCRIPTORS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{file} is not what the registry gives: run DS_UPDATE_DESCRIPTORS=1 cargo test -p deathstar-tests --test descriptors"
+    );
+}
+
+#[test]
+fn stack_yml_deploys_every_function_once() {
+    check("stack.yml", stack_yml());
+}
+
+#[test]
+fn template_yaml_deploys_every_function_once() {
+    check("template.yaml", template_yaml());
+}
+
+#[test]
+fn resource_names_are_pascal_case() {
+    assert_eq!(resource("register-user"), "RegisterUser");
+    assert_eq!(
+        resource("user-service-upload-creator-with-user-id"),
+        "UserServiceUploadCreatorWithUserId"
+    );
+}
+
+/// The real linters of the platform, where installed.
+#[test]
+fn the_sam_template_passes_cfn_lint_and_sam_validate() {
+    let Ok(bin) = std::env::var("DS_PLATFORM_BIN") else {
+        let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "DS_PLATFORM_BIN is not set: run under scripts/test.sh"
+        );
+        eprintln!("skipped: no cfn-lint/sam (scripts/platform-tools.sh installs them)");
+        return;
+    };
+    let template = workspace().join("template.yaml");
+    let lint = Command::new(format!("{bin}/cfn-lint"))
+        .arg(&template)
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "cfn-lint: {}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let validate = Command::new(format!("{bin}/sam"))
+        .args(["validate", "--lint", "--template-file"])
+        .arg(&template)
+        .env("SAM_CLI_TELEMETRY", "0")
+        .output()
+        .unwrap();
+    assert!(
+        validate.status.success(),
+        "sam validate --lint: {}{}",
+        String::from_utf8_lossy(&validate.stdout),
+        String::from_utf8_lossy(&validate.stderr)
+    );
+}
