@@ -181,6 +181,14 @@ impl Registry {
         names.0
     }
 
+    /// An invoker that calls this registry's functions in-process (for a front end, such as the
+    /// DeathStarBench routes, that calls functions the way they call each other).
+    pub fn local_invoker(&self) -> LocalInvoker {
+        let local = LocalInvoker::new();
+        local.bind(Arc::downgrade(&self.inner));
+        local
+    }
+
     /// The service for `name`, if this registry hosts it.
     pub fn get(&self, name: &str) -> Option<BoxedFunction> {
         self.inner.services.get(name).cloned()

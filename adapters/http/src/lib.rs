@@ -7,6 +7,7 @@
 //! once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
 
 pub mod client;
+pub mod dsb;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,12 +1,14 @@
 //! `deathstar`: the whole social network in one process, on embedded storage.
 //!
 //! Serves every function at `/function/<name>` (the OpenFaaS gateway's path, so clients of
-//! the original work unchanged) and `/healthz`. Data lives in `--data-dir` and survives
+//! the original work unchanged), DeathStarBench's `/wrk2-api/` routes (so its wrk2 scripts and
+//! `init_social_graph.py` work unchanged) and `/healthz`. Data lives in `--data-dir` and survives
 //! restarts, or in MongoDB and Redis when `MONGO_URI` / `REDIS_SERVER` say so. Stops cleanly
 //! on Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,7 +16,7 @@ use clap::Parser;
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
-use deathstar_http::{HttpOptions, router};
+use deathstar_http::{HttpOptions, dsb, router};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -82,11 +84,13 @@ async fn main() -> anyhow::Result<()> {
         None => stored_auth_key(&args.data_dir)?,
     };
     let registry = Registry::in_process(stores, auth);
+    let timeout = Duration::from_secs(args.timeout_secs);
+    let dsb = dsb::router(Arc::new(registry.local_invoker()), timeout);
     let options = HttpOptions {
-        timeout: Duration::from_secs(args.timeout_secs),
+        timeout,
         ..HttpOptions::default()
     };
-    let app = router(registry, options);
+    let app = router(registry, options).merge(dsb);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -302,3 +302,144 @@ async fn the_readme_examples_work_as_printed() {
     assert_eq!(home[0]["user_mentions"][0]["username"], "bob");
     server.interrupt();
 }
+
+/// DeathStarBench's `/wrk2-api/` routes, with bodies exactly as its scripts send them:
+/// aiohttp's url-encoded forms (`init_social_graph.py`) and wrk's raw ones (the Lua scripts).
+#[tokio::test]
+async fn deathstarbench_routes_take_dsb_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    let client = reqwest::Client::new();
+    let send = |method: reqwest::Method, path: String, body: String| {
+        let request = client
+            .request(method, format!("{}{path}", server.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    for i in 0..3 {
+        let form = format!(
+            "first_name=first_name_{i}&last_name=last_name_{i}&username=username_{i}&password=password_{i}&user_id={i}"
+        );
+        let reply = send(
+            reqwest::Method::POST,
+            "/wrk2-api/user/register".into(),
+            form,
+        )
+        .await;
+        assert_eq!(reply, (200, "Success!".into()));
+    }
+    for (a, b) in [(1, 0), (0, 1), (2, 0)] {
+        let form = format!("user_name=username_{a}&followee_name=username_{b}");
+        let reply = send(reqwest::Method::POST, "/wrk2-api/user/follow".into(), form).await;
+        assert_eq!(reply, (200, "Success!".into()));
+    }
+    // wrk's compose body: not percent-encoded.
+    let text = "abcXYZ019 @username_1 @username_2 http://aAbB0123456789";
+    let form = format!(
+        "username=username_0&user_id=0&text={text}&media_ids=[\"123456789012345678\"]&media_types=[\"png\"]&post_type=0"
+    );
+    let reply = send(reqwest::Method::POST, "/wrk2-api/post/compose".into(), form).await;
+    assert_eq!(reply, (200, "Successfully upload post".into()));
+    // aiohttp's compose body: url-encoded, spaces as '+'.
+    let form = "username=username_0&user_id=0&text=second+post+%40username_1&media_ids=%5B%5D&media_types=%5B%5D&post_type=0";
+    let reply = send(
+        reqwest::Method::POST,
+        "/wrk2-api/post/compose".into(),
+        form.into(),
+    )
+    .await;
+    assert_eq!(reply, (200, "Successfully upload post".into()));
+
+    let (status, body) = send(
+        reqwest::Method::GET,
+        "/wrk2-api/home-timeline/read?user_id=1&start=0&stop=10".into(),
+        String::new(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let posts: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(posts.as_array().unwrap().len(), 2);
+    let first = &posts[0];
+    assert_eq!(first["text"], "second post @username_1");
+    assert_eq!(
+        first["creator"],
+        json!({"user_id": "0", "username": "username_0"})
+    );
+    assert!(
+        first["timestamp"].as_str().unwrap().parse::<u64>().is_ok(),
+        "{first}"
+    );
+    let second = &posts[1];
+    assert_eq!(
+        second["media"],
+        json!([{"media_id": "123456789012345678", "media_type": "png"}])
+    );
+    let mentions: Vec<&str> = second["user_mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(mentions, ["1", "2"]);
+    // User 2 follows user 0: both posts reach it.
+    let (_, body) = send(
+        reqwest::Method::GET,
+        "/wrk2-api/home-timeline/read?user_id=2&start=0&stop=10".into(),
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let (_, body) = send(
+        reqwest::Method::GET,
+        "/wrk2-api/user-timeline/read?user_id=0&start=1&stop=11".into(),
+        String::new(),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()[0]["text"]
+            .as_str()
+            .unwrap(),
+        second["text"].as_str().unwrap()
+    );
+    // DSB's window rules and argument checks.
+    let (status, body) = send(
+        reqwest::Method::GET,
+        "/wrk2-api/user-timeline/read?user_id=0&start=5&stop=5".into(),
+        String::new(),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "[]"));
+    let (status, body) = send(
+        reqwest::Method::POST,
+        "/wrk2-api/post/compose".into(),
+        "username=username_0".into(),
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (400, "Incomplete arguments"));
+    let (status, _) = send(
+        reqwest::Method::POST,
+        "/wrk2-api/user/register".into(),
+        "first_name=a&last_name=b&username=username_0&password=p&user_id=9".into(),
+    )
+    .await;
+    assert_eq!(status, 409, "a taken username");
+    let reply = send(
+        reqwest::Method::POST,
+        "/wrk2-api/user/unfollow".into(),
+        "user_id=2&followee_id=0".into(),
+    )
+    .await;
+    assert_eq!(reply, (200, "Success!".into()));
+    server.interrupt();
+}

@@ -19,10 +19,10 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use deathstar_backends::{BackendConfig, open_stores};
-use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::{FusedInvoker, Registry};
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
-use deathstar_http::{HttpOptions, router};
+use deathstar_http::{HttpOptions, dsb, router};
 
 const SECRETS: &str = "/var/openfaas/secrets";
 
@@ -55,6 +55,9 @@ struct Args {
     data_dir: PathBuf,
     #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
     store_timeout_ms: u64,
+    /// Also serve DeathStarBench's `/wrk2-api/` routes (calling functions here or remote).
+    #[arg(long, env = "DS_DSB_ROUTES", default_value_t = false)]
+    dsb_routes: bool,
 }
 
 #[tokio::main]
@@ -90,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
     let remote = Arc::new(GatewayInvoker::new(urls, args.exec_timeout));
-    let registry = Registry::fused(stores, auth, remote, |name| wanted.contains(&name));
+    let registry = Registry::fused(stores, auth, remote.clone(), |name| wanted.contains(&name));
     let hosted = registry.hosted();
     let options = HttpOptions {
         timeout: args.exec_timeout,
@@ -100,7 +103,12 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(listen = %args.listen, functions = ?hosted, storage = %backends.describe(), "serving");
-    axum::serve(listener, router(registry, options))
+    let mut app = router(registry.clone(), options);
+    if args.dsb_routes {
+        let invoker = FusedInvoker::new(registry.local_invoker(), remote);
+        app = app.merge(dsb::router(Arc::new(invoker), args.exec_timeout));
+    }
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -1,0 +1,327 @@
+//! The two API flavours the driver speaks.
+//!
+//! * `dsb`: DeathStarBench's NGINX routes under `/wrk2-api/`, form bodies and query strings with
+//!   `Content-Type: application/x-www-form-urlencoded` on every request (GETs included), integer
+//!   user ids, and the compose body not percent-encoded — as the wrk2 Lua scripts and
+//!   `init_social_graph.py` send them.
+//! * `gateway`: this project's JSON functions at `POST <target>/function/<name>`, with user ids
+//!   mapped by [`dsb_user_id`].
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
+use reqwest::header::CONTENT_TYPE;
+use bytes::Bytes;
+use reqwest::{Client, RequestBuilder, Url};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::workload::{ComposeParams, POST_TYPE, Request, TimelineParams, username};
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Api {
+    /// DeathStarBench's `/wrk2-api/` routes (form bodies, integer user ids).
+    Dsb,
+    /// This project's `/function/<name>` JSON functions (32-hex user ids).
+    Gateway,
+}
+
+/// The project's user id of DeathStarBench user `i`: `i` as 32 lowercase hex digits,
+/// zero-padded (`0` → `000…000`, `961` → `000…3c1`). The project's user ids are 32 lowercase
+/// hex characters, DeathStarBench's are small integers; this is the one place that maps them,
+/// so graphs loaded and workloads run through the gateway name the same users. It is
+/// injective, so distinct DSB users stay distinct.
+pub fn dsb_user_id(i: u64) -> String {
+    format!("{i:032x}")
+}
+
+/// Builds the requests of one flavour against one target.
+#[derive(Debug, Clone)]
+pub struct ApiClient {
+    http: Client,
+    base: Url,
+    api: Api,
+}
+
+/// Checks that `target` is an http(s) URL and drops a trailing slash.
+pub fn parse_target(target: &str) -> Result<Url> {
+    let url = Url::parse(target).with_context(|| format!("--target {target:?} is not a URL"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        bail!("--target {target:?} must be an http:// or https:// URL");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("--target {target:?} must not have a query or fragment");
+    }
+    Ok(url)
+}
+
+impl ApiClient {
+    /// A client with at most `connections` idle keep-alive HTTP/1.1 connections kept per host
+    /// and a per-request `timeout` (from send to the end of the body).
+    pub fn new(target: &str, api: Api, connections: usize, timeout: Duration) -> Result<Self> {
+        let base = parse_target(target)?;
+        let http = Client::builder()
+            .http1_only()
+            .pool_max_idle_per_host(connections)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .context("building the HTTP client")?;
+        Ok(ApiClient { http, base, api })
+    }
+
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    fn url(&self, path: &str) -> Url {
+        let mut s = self.base.as_str().trim_end_matches('/').to_string();
+        s.push_str(path);
+        Url::parse(&s).expect("a valid base URL plus a plain path is a valid URL")
+    }
+
+    fn form(&self, path: &str, body: String) -> RequestBuilder {
+        self.http
+            .post(self.url(path))
+            .header(CONTENT_TYPE, FORM)
+            .body(body)
+    }
+
+    fn function(&self, name: &str, body: serde_json::Value) -> RequestBuilder {
+        self.http
+            .post(self.url(&format!("/function/{name}")))
+            .json(&body)
+    }
+
+    /// Registers DSB user `i`: `first_name_i`, `last_name_i`, `username_i`, `password_i`, id `i`.
+    pub fn register(&self, i: u64) -> RequestBuilder {
+        match self.api {
+            Api::Dsb => self.form(
+                "/wrk2-api/user/register",
+                format!(
+                    "first_name=first_name_{i}&last_name=last_name_{i}&username=username_{i}\
+                     &password=password_{i}&user_id={i}"
+                ),
+            ),
+            Api::Gateway => self.function(
+                "register-user-with-id",
+                json!({
+                    "user_id": dsb_user_id(i),
+                    "username": username(i),
+                    "first_name": format!("first_name_{i}"),
+                    "last_name": format!("last_name_{i}"),
+                    "password": format!("password_{i}"),
+                }),
+            ),
+        }
+    }
+
+    /// `username_<follower>` follows `username_<followee>` (the username form of follow).
+    pub fn follow(&self, follower: u64, followee: u64) -> RequestBuilder {
+        match self.api {
+            Api::Dsb => self.form(
+                "/wrk2-api/user/follow",
+                format!("user_name=username_{follower}&followee_name=username_{followee}"),
+            ),
+            Api::Gateway => self.function(
+                "social-graph-follow-with-username",
+                json!({ "username": username(follower), "followee_name": username(followee) }),
+            ),
+        }
+    }
+
+    pub fn compose(&self, p: &ComposeParams) -> RequestBuilder {
+        match self.api {
+            Api::Dsb => self.form("/wrk2-api/post/compose", p.form_body()),
+            Api::Gateway => self.function(
+                "compose-post-frontend",
+                json!({
+                    "user_id": dsb_user_id(p.user),
+                    "username": p.username(),
+                    "post_type": POST_TYPE,
+                    "text": p.text,
+                    "media_ids": p.media_ids,
+                    "media_types": p.media_types,
+                }),
+            ),
+        }
+    }
+
+    fn timeline(&self, dsb_path: &str, function: &str, t: &TimelineParams) -> RequestBuilder {
+        match self.api {
+            Api::Dsb => {
+                let mut url = self.url(dsb_path);
+                url.set_query(Some(&t.query()));
+                // DSB's scripts send the form content type on GETs too.
+                self.http.get(url).header(CONTENT_TYPE, FORM)
+            }
+            Api::Gateway => self.function(
+                function,
+                json!({ "user_id": dsb_user_id(t.user), "start": t.start, "stop": t.stop }),
+            ),
+        }
+    }
+
+    pub fn home_timeline(&self, t: &TimelineParams) -> RequestBuilder {
+        self.timeline("/wrk2-api/home-timeline/read", "home-timeline-read-frontend", t)
+    }
+
+    pub fn user_timeline(&self, t: &TimelineParams) -> RequestBuilder {
+        self.timeline("/wrk2-api/user-timeline/read", "user-timeline-read-frontend", t)
+    }
+
+    /// The HTTP request for one generated workload request.
+    pub fn request(&self, r: &Request) -> RequestBuilder {
+        match r {
+            Request::HomeTimeline(t) => self.home_timeline(t),
+            Request::UserTimeline(t) => self.user_timeline(t),
+            Request::Compose(p) => self.compose(p),
+        }
+    }
+}
+
+/// Sends `req` and reads the whole body (latency ends with the last byte). A transport failure
+/// comes back as its class (see [`classify`]).
+pub async fn execute(req: RequestBuilder) -> Result<(u16, Bytes), String> {
+    let resp = req.send().await.map_err(|e| classify(&e))?;
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await.map_err(|e| classify(&e))?;
+    Ok((status, body))
+}
+
+/// The class of a transport error: `timeout`, `connect`, `body` (the response broke off),
+/// `request` (the request could not be written) or `other`.
+pub fn classify(e: &reqwest::Error) -> String {
+    let class = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connect"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else if e.is_request() {
+        "request"
+    } else {
+        "other"
+    };
+    class.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::Generator;
+
+    fn client(api: Api) -> ApiClient {
+        ApiClient::new("http://127.0.0.1:8080/", api, 4, Duration::from_secs(1)).unwrap()
+    }
+
+    fn body(r: &reqwest::Request) -> String {
+        String::from_utf8(r.body().unwrap().as_bytes().unwrap().to_vec()).unwrap()
+    }
+
+    fn content_type(r: &reqwest::Request) -> &str {
+        r.headers()[CONTENT_TYPE].to_str().unwrap()
+    }
+
+    #[test]
+    fn user_id_mapping() {
+        assert_eq!(dsb_user_id(0), "00000000000000000000000000000000");
+        assert_eq!(dsb_user_id(961), "000000000000000000000000000003c1");
+        assert_eq!(dsb_user_id(u64::MAX), "0000000000000000ffffffffffffffff");
+        assert!((0..1000).all(|i| {
+            let id = dsb_user_id(i);
+            id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        }));
+    }
+
+    #[test]
+    fn dsb_requests() {
+        let c = client(Api::Dsb);
+        let r = c.register(5).build().unwrap();
+        assert_eq!(r.method(), "POST");
+        assert_eq!(r.url().as_str(), "http://127.0.0.1:8080/wrk2-api/user/register");
+        assert_eq!(content_type(&r), FORM);
+        assert_eq!(
+            body(&r),
+            "first_name=first_name_5&last_name=last_name_5&username=username_5&password=password_5&user_id=5"
+        );
+        let r = c.follow(3, 9).build().unwrap();
+        assert_eq!(r.url().path(), "/wrk2-api/user/follow");
+        assert_eq!(body(&r), "user_name=username_3&followee_name=username_9");
+        let t = TimelineParams { user: 4, start: 17, stop: 27 };
+        let r = c.home_timeline(&t).build().unwrap();
+        assert_eq!(r.method(), "GET");
+        assert_eq!(
+            r.url().as_str(),
+            "http://127.0.0.1:8080/wrk2-api/home-timeline/read?user_id=4&start=17&stop=27"
+        );
+        assert_eq!(content_type(&r), FORM);
+        let r = c.user_timeline(&t).build().unwrap();
+        assert_eq!(r.url().path(), "/wrk2-api/user-timeline/read");
+        let p = Generator::new(962, 1).compose();
+        let r = c.compose(&p).build().unwrap();
+        assert_eq!(r.url().path(), "/wrk2-api/post/compose");
+        assert_eq!(content_type(&r), FORM);
+        // Sent verbatim: not percent-encoded.
+        assert_eq!(body(&r), p.form_body());
+        assert!(body(&r).contains(" @username_") && body(&r).contains("[\""));
+    }
+
+    #[test]
+    fn gateway_requests() {
+        let c = ApiClient::new("http://gw:8080/base", Api::Gateway, 4, Duration::from_secs(1))
+            .unwrap();
+        let json = |r: &reqwest::Request| -> serde_json::Value {
+            serde_json::from_str(&body(r)).unwrap()
+        };
+        let r = c.register(10).build().unwrap();
+        assert_eq!(r.url().as_str(), "http://gw:8080/base/function/register-user-with-id");
+        assert_eq!(content_type(&r), "application/json");
+        assert_eq!(
+            json(&r),
+            serde_json::json!({"user_id": dsb_user_id(10), "username": "username_10",
+                "first_name": "first_name_10", "last_name": "last_name_10", "password": "password_10"})
+        );
+        let r = c.follow(1, 2).build().unwrap();
+        assert_eq!(r.url().path(), "/base/function/social-graph-follow-with-username");
+        assert_eq!(
+            json(&r),
+            serde_json::json!({"username": "username_1", "followee_name": "username_2"})
+        );
+        let t = TimelineParams { user: 255, start: 0, stop: 10 };
+        let r = c.home_timeline(&t).build().unwrap();
+        assert_eq!(r.method(), "POST");
+        assert_eq!(r.url().path(), "/base/function/home-timeline-read-frontend");
+        assert_eq!(
+            json(&r),
+            serde_json::json!({"user_id": "000000000000000000000000000000ff", "start": 0, "stop": 10})
+        );
+        let r = c.user_timeline(&t).build().unwrap();
+        assert_eq!(r.url().path(), "/base/function/user-timeline-read-frontend");
+        let p = Generator::new(962, 1).compose();
+        let r = c.compose(&p).build().unwrap();
+        assert_eq!(r.url().path(), "/base/function/compose-post-frontend");
+        let v = json(&r);
+        assert_eq!(v["user_id"], dsb_user_id(p.user));
+        assert_eq!(v["username"], p.username());
+        assert_eq!(v["post_type"], 0);
+        assert_eq!(v["text"], p.text);
+        assert_eq!(v["media_ids"], serde_json::json!(p.media_ids));
+        assert_eq!(v["media_types"], serde_json::json!(p.media_types));
+    }
+
+    #[test]
+    fn targets_are_checked() {
+        assert!(parse_target("http://127.0.0.1:8080").is_ok());
+        assert!(parse_target("https://example.com/x/").is_ok());
+        for bad in ["127.0.0.1:8080", "ftp://host/", "not a url", "http://h/?q=1"] {
+            assert!(parse_target(bad).is_err(), "{bad}");
+        }
+    }
+}
