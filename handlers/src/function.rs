@@ -32,7 +32,7 @@ pub trait Function: Default + Send + Sync + 'static {
     /// Whether clients call it directly (an HTTP route in front of it on AWS, the web UI's
     /// calls); the others are only called by functions.
     const PUBLIC: bool = false;
-    type Input: DeserializeOwned + Serialize + Send + 'static;
+    type Input: DeserializeOwned + Serialize + Clone + Send + 'static;
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
     fn call(
@@ -68,8 +68,25 @@ impl Ctx {
         &self.env.auth
     }
 
-    /// Calls function `F` through the invoker, passing this call's context on.
+    /// Calls function `F` through the invoker, passing this call's context on. Within one
+    /// process the input and output stay typed values; across processes they travel as JSON.
     pub async fn call<F: Function>(&self, input: &F::Input) -> Result<F::Output, CalleeFailure> {
+        let typed = self
+            .env
+            .invoker
+            .invoke_typed(F::NAME, Box::new(input.clone()), &self.meta);
+        if let Some(call) = typed {
+            return match call.await {
+                Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
+                    CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
+                }),
+                Err(reply) => Err(CalleeFailure {
+                    callee: F::NAME.into(),
+                    http_status: reply.status,
+                    body: reply.body,
+                }),
+            };
+        }
         let body = serde_json::to_value(input)
             .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
         let reply = self
@@ -165,8 +182,21 @@ impl<F: Function> tower::Service<Invocation> for FunctionService<F> {
         Box::pin(async move {
             let deadline = invocation.meta.deadline;
             let ctx = Ctx::new(env, invocation.meta);
+            let (typed_input, output_slot) = match invocation.typed {
+                Some(typed) => (Some(typed.input), Some(typed.output)),
+                None => (None, None),
+            };
+            let body = invocation.body;
             let run = async {
-                let input = decode_input::<F::Input>(invocation.body)?;
+                let input = match typed_input.map(|input| input.downcast::<F::Input>()) {
+                    Some(Ok(input)) => *input,
+                    Some(Err(_)) => {
+                        return Err(FunctionError::Internal(
+                            "in-process input of the wrong type".into(),
+                        ));
+                    }
+                    None => decode_input::<F::Input>(body)?,
+                };
                 function.call(&ctx, input).await
             };
             let result = match deadline {
@@ -175,9 +205,19 @@ impl<F: Function> tower::Service<Invocation> for FunctionService<F> {
                     .unwrap_or(Err(FunctionError::DeadlineExceeded)),
                 None => run.await,
             };
-            Ok(match result {
-                Ok(output) => Reply::success(&output),
-                Err(error) => {
+            Ok(match (result, output_slot) {
+                (Ok(output), Some(slot)) => {
+                    // The caller is in this process: hand the value over, skip the JSON.
+                    if let Ok(mut slot) = slot.lock() {
+                        *slot = Some(Box::new(output));
+                    }
+                    Reply {
+                        status: 200,
+                        body: Value::Null,
+                    }
+                }
+                (Ok(output), None) => Reply::success(&output),
+                (Err(error), _) => {
                     if error.http_status() >= 500 {
                         tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id, %error, "function failed");
                     }

@@ -8,7 +8,8 @@
 //!
 //! [`Invoker`]: crate::Invoker
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 use tokio::time::Instant;
@@ -38,14 +39,34 @@ impl CallMeta {
 }
 
 /// A request to a function.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Invocation {
     pub body: Value,
     pub meta: CallMeta,
+    /// Set for a call within one process: the input as a value of the function's input type,
+    /// and where its output goes, so that neither is turned into JSON and back.
+    pub typed: Option<TypedCall>,
 }
 
 impl Invocation {
     pub fn new(body: Value, meta: CallMeta) -> Self {
-        Invocation { body, meta }
+        Invocation {
+            body,
+            meta,
+            typed: None,
+        }
+    }
+}
+
+/// The typed half of an in-process [`Invocation`].
+pub struct TypedCall {
+    pub input: Box<dyn Any + Send>,
+    /// Receives the output on success (the reply's body is then `null`).
+    pub output: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
+}
+
+impl std::fmt::Debug for TypedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TypedCall")
     }
 }

@@ -3,14 +3,15 @@
 //! Remote implementations (the OpenFaaS gateway, the AWS Lambda Invoke API) live with their
 //! adapters; a function only ever sees `dyn Invoker`.
 
-use std::sync::{Arc, OnceLock, Weak};
+use std::any::Any;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use futures::future::BoxFuture;
 use serde_json::Value;
 use tower::ServiceExt;
 
 use crate::envelope::Reply;
-use crate::invocation::{CallMeta, Invocation};
+use crate::invocation::{CallMeta, Invocation, TypedCall};
 use crate::registry::RegistryInner;
 
 /// Why an invocation produced no reply at all (a reply with an error status is not an
@@ -25,6 +26,9 @@ pub enum InvokeError {
     DeadlineExceeded,
 }
 
+/// What a typed in-process call gives back: the output on success, else the error reply.
+pub type TypedReply = Result<Box<dyn Any + Send>, Reply>;
+
 /// Calls a function by name.
 pub trait Invoker: Send + Sync + 'static {
     fn invoke<'a>(
@@ -33,6 +37,17 @@ pub trait Invoker: Send + Sync + 'static {
         body: Value,
         meta: &'a CallMeta,
     ) -> BoxFuture<'a, Result<Reply, InvokeError>>;
+
+    /// Calls `function` with a value of its input type, if it runs in this process; `None`
+    /// means "not here": the caller goes through [`Invoker::invoke`] with JSON instead.
+    fn invoke_typed<'a>(
+        &'a self,
+        _function: &'a str,
+        _input: Box<dyn Any + Send>,
+        _meta: &'a CallMeta,
+    ) -> Option<BoxFuture<'a, TypedReply>> {
+        None
+    }
 }
 
 /// Calls functions of the same process through the registry, without serialising to bytes.
@@ -62,6 +77,21 @@ impl LocalInvoker {
     }
 }
 
+impl LocalInvoker {
+    fn service(&self, function: &str) -> Result<crate::registry::BoxedFunction, InvokeError> {
+        let registry = self
+            .registry
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| InvokeError::Transport("registry is shut down".into()))?;
+        registry
+            .services
+            .get(function)
+            .cloned()
+            .ok_or_else(|| InvokeError::UnknownFunction(function.to_owned()))
+    }
+}
+
 impl Invoker for LocalInvoker {
     fn invoke<'a>(
         &'a self,
@@ -70,22 +100,39 @@ impl Invoker for LocalInvoker {
         meta: &'a CallMeta,
     ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
         Box::pin(async move {
-            let registry = self
-                .registry
-                .get()
-                .and_then(Weak::upgrade)
-                .ok_or_else(|| InvokeError::Transport("registry is shut down".into()))?;
-            let service = registry
-                .services
-                .get(function)
-                .ok_or_else(|| InvokeError::UnknownFunction(function.to_owned()))?
-                .clone();
-            let reply = service
+            let reply = self
+                .service(function)?
                 .oneshot(Invocation::new(body, meta.clone()))
                 .await
                 .unwrap_or_else(|never| match never {});
             Ok(reply)
         })
+    }
+
+    fn invoke_typed<'a>(
+        &'a self,
+        function: &'a str,
+        input: Box<dyn Any + Send>,
+        meta: &'a CallMeta,
+    ) -> Option<BoxFuture<'a, TypedReply>> {
+        let service = self.service(function).ok()?;
+        Some(Box::pin(async move {
+            let output = Arc::new(Mutex::new(None));
+            let invocation = Invocation {
+                body: Value::Null,
+                meta: meta.clone(),
+                typed: Some(TypedCall {
+                    input,
+                    output: output.clone(),
+                }),
+            };
+            let reply = service
+                .oneshot(invocation)
+                .await
+                .unwrap_or_else(|never| match never {});
+            let typed = output.lock().map(|mut slot| slot.take()).ok().flatten();
+            typed.ok_or(reply)
+        }))
     }
 }
 
@@ -114,5 +161,14 @@ impl Invoker for FusedInvoker {
         } else {
             self.remote.invoke(function, body, meta)
         }
+    }
+
+    fn invoke_typed<'a>(
+        &'a self,
+        function: &'a str,
+        input: Box<dyn Any + Send>,
+        meta: &'a CallMeta,
+    ) -> Option<BoxFuture<'a, TypedReply>> {
+        self.local.invoke_typed(function, input, meta)
     }
 }
