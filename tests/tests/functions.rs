@@ -3,7 +3,9 @@
 //! `MissingFieldError` / `InvalidFieldError`, 401, 404 and 409, with the envelope status that
 //! names it. Where a function passes on a refusal of a function it called, the test checks
 //! the nesting too (`errors[0].callee` and the callee's own status). Sections follow the order
-//! of the catalogue in `handlers/src/registry.rs`; every test runs in-process and over HTTP.
+//! of the catalogue in `handlers/src/registry.rs`, except that the reads of the user and the
+//! home timeline, which behave alike, are checked together for both (`Timeline`) after the
+//! timeline writes; every test runs in-process and over HTTP.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -1897,36 +1899,6 @@ async fn write_user_timeline_refuses_invalid_or_missing_fields(net: Net) {
 
 // user-timeline-service-read-user-timeline
 
-async fn read_user_timeline_pages_newest_first(net: Net) {
-    let (alice, bob) = alice_posts_three_times(&net).await;
-    let read = |start, stop| {
-        net.ok(
-            "user-timeline-service-read-user-timeline",
-            page(&alice, start, stop),
-        )
-    };
-    let first = read(0, 2).await;
-    assert_eq!(first["post_ids"], json!(["103", "102"]));
-    assert_eq!(
-        texts(first["posts"].as_array().unwrap()),
-        ["post 103", "post 102"]
-    );
-    assert_eq!(read(2, 10).await["post_ids"], json!(["101"]));
-    let past_the_end = read(5, 10).await;
-    assert_eq!(
-        (&past_the_end["post_ids"], &past_the_end["posts"]),
-        (&json!([]), &json!([]))
-    );
-    // bob wrote nothing.
-    let bobs = net
-        .ok(
-            "user-timeline-service-read-user-timeline",
-            page(&bob, 0, 10),
-        )
-        .await;
-    assert_eq!(bobs["post_ids"], json!([]));
-}
-
 async fn read_user_timeline_puts_the_newer_of_two_same_millisecond_posts_first(net: Net) {
     let alice = net.register("alice").await;
     // Post ids grow with creation time: the second id is the newer post.
@@ -1950,115 +1922,6 @@ async fn read_user_timeline_puts_the_newer_of_two_same_millisecond_posts_first(n
         )
         .await;
     assert_eq!(reply["post_ids"], json!([ids[1], ids[0]]));
-}
-
-async fn read_user_timeline_is_empty_for_a_user_without_posts(net: Net) {
-    let alice = net.register("alice").await;
-    let reply = net
-        .ok(
-            "user-timeline-service-read-user-timeline",
-            page(&alice, 0, 1000),
-        )
-        .await;
-    assert_eq!(
-        (&reply["post_ids"], &reply["posts"]),
-        (&json!([]), &json!([]))
-    );
-}
-
-async fn read_user_timeline_refuses_bad_pages(net: Net) {
-    let alice = net.register("alice").await;
-    for (start, stop, bad) in BAD_PAGES {
-        refused(
-            &net,
-            "user-timeline-service-read-user-timeline",
-            page(&alice, start, stop),
-            "InvalidFieldError",
-            bad,
-        )
-        .await;
-    }
-}
-
-async fn read_user_timeline_reports_an_unknown_or_malformed_user(net: Net) {
-    net.fails(
-        "user-timeline-service-read-user-timeline",
-        page(NOBODY, 0, 10),
-        404,
-        "UserIDNotExistError",
-    )
-    .await;
-    refused(
-        &net,
-        "user-timeline-service-read-user-timeline",
-        page("alice", 0, 10),
-        "InvalidFieldError",
-        "user_id",
-    )
-    .await;
-}
-
-// user-timeline-read-frontend
-
-async fn user_timeline_read_frontend_returns_the_posts_only(net: Net) {
-    let (alice, _) = alice_posts_three_times(&net).await;
-    let reply = net
-        .ok("user-timeline-read-frontend", page(&alice, 1, 3))
-        .await;
-    assert!(reply.get("post_ids").is_none(), "{reply}");
-    assert_eq!(
-        texts(reply["posts"].as_array().unwrap()),
-        ["post 102", "post 101"]
-    );
-}
-
-async fn user_timeline_read_frontend_is_empty_for_a_user_without_posts(net: Net) {
-    let alice = net.register("alice").await;
-    assert!(net.timeline("user", &alice, 0, 10).await.is_empty());
-}
-
-async fn user_timeline_read_frontend_passes_on_bad_pages(net: Net) {
-    let alice = net.register("alice").await;
-    for (start, stop, bad) in BAD_PAGES {
-        let reply = net
-            .fails(
-                "user-timeline-read-frontend",
-                page(&alice, start, stop),
-                400,
-                "UserTimelineReadFrontendError",
-            )
-            .await;
-        assert_callee(
-            &reply,
-            "user-timeline-service-read-user-timeline",
-            "InvalidFieldError",
-        );
-        assert_eq!(reply["errors"][0]["errors"][0]["field"], bad, "{reply}");
-    }
-    refused(
-        &net,
-        "user-timeline-read-frontend",
-        json!({"user_id": alice, "start": 0}),
-        "MissingFieldError",
-        "stop",
-    )
-    .await;
-}
-
-async fn user_timeline_read_frontend_reports_an_unknown_user(net: Net) {
-    let reply = net
-        .fails(
-            "user-timeline-read-frontend",
-            page(NOBODY, 0, 10),
-            404,
-            "UserTimelineReadFrontendError",
-        )
-        .await;
-    assert_callee(
-        &reply,
-        "user-timeline-service-read-user-timeline",
-        "UserIDNotExistError",
-    );
 }
 
 // home-timeline-service-write-home-timeline
@@ -2144,141 +2007,193 @@ async fn write_home_timeline_reports_an_author_not_in_the_graph(net: Net) {
     assert_callee(&reply, "social-graph-get-followers", "UserIDNotExistError");
 }
 
-// home-timeline-service-read-home-timeline
+// Reading either timeline: user-timeline-service-read-user-timeline, user-timeline-read-frontend,
+// home-timeline-service-read-home-timeline and home-timeline-read-frontend behave alike, so
+// each behaviour is checked once for both timelines.
 
-async fn read_home_timeline_pages_newest_first(net: Net) {
-    let (alice, bob) = alice_posts_three_times(&net).await;
-    let read = |start, stop| {
-        net.ok(
-            "home-timeline-service-read-home-timeline",
-            page(&bob, start, stop),
-        )
-    };
-    let first = read(0, 2).await;
-    assert_eq!(first["post_ids"], json!(["103", "102"]));
-    assert_eq!(
-        texts(first["posts"].as_array().unwrap()),
-        ["post 103", "post 102"]
-    );
-    assert_eq!(read(2, 10).await["post_ids"], json!(["101"]));
-    assert_eq!(read(5, 10).await["post_ids"], json!([]));
-    // The author's own posts are not on her home timeline.
-    let hers = net
-        .ok(
-            "home-timeline-service-read-home-timeline",
-            page(&alice, 0, 10),
-        )
-        .await;
-    assert_eq!(hers["post_ids"], json!([]));
+/// One of the two timelines, with the two functions that read it.
+struct Timeline {
+    /// The kind as [`Net::timeline`] takes it, `"user"` or `"home"`.
+    kind: &'static str,
+    /// The service read, which returns `post_ids` and `posts`.
+    read: &'static str,
+    /// The frontend read, which returns the `posts` only.
+    frontend: &'static str,
+    /// The envelope status of the frontend's refusals.
+    frontend_error: &'static str,
+    /// Whether a post lands on its author's timeline of this kind (user) or on her followers'
+    /// (home).
+    of_the_author: bool,
 }
 
-async fn read_home_timeline_is_empty_for_a_user_without_posts(net: Net) {
-    let alice = net.register("alice").await;
-    let reply = net
-        .ok(
-            "home-timeline-service-read-home-timeline",
-            page(&alice, 0, 1000),
-        )
-        .await;
-    assert_eq!(
-        (&reply["post_ids"], &reply["posts"]),
-        (&json!([]), &json!([]))
-    );
-}
+const TIMELINES: [Timeline; 2] = [
+    Timeline {
+        kind: "user",
+        read: "user-timeline-service-read-user-timeline",
+        frontend: "user-timeline-read-frontend",
+        frontend_error: "UserTimelineReadFrontendError",
+        of_the_author: true,
+    },
+    Timeline {
+        kind: "home",
+        read: "home-timeline-service-read-home-timeline",
+        frontend: "home-timeline-read-frontend",
+        frontend_error: "HomeTimelineReadFrontendError",
+        of_the_author: false,
+    },
+];
 
-async fn read_home_timeline_refuses_bad_pages(net: Net) {
-    let alice = net.register("alice").await;
-    for (start, stop, bad) in BAD_PAGES {
-        refused(
-            &net,
-            "home-timeline-service-read-home-timeline",
-            page(&alice, start, stop),
-            "InvalidFieldError",
-            bad,
-        )
-        .await;
+impl Timeline {
+    /// After [`alice_posts_three_times`]: whose timeline of this kind holds alice's posts (hers
+    /// as their author, bob's as her follower), and whose stays empty.
+    fn holder_and_other<'a>(&self, alice: &'a str, bob: &'a str) -> (&'a str, &'a str) {
+        if self.of_the_author {
+            (alice, bob)
+        } else {
+            (bob, alice)
+        }
     }
 }
 
-async fn read_home_timeline_reports_an_unknown_or_malformed_user(net: Net) {
-    net.fails(
-        "home-timeline-service-read-home-timeline",
-        page(NOBODY, 0, 10),
-        404,
-        "UserIDNotExistError",
-    )
-    .await;
-    refused(
-        &net,
-        "home-timeline-service-read-home-timeline",
-        page(&NOBODY.to_uppercase(), 0, 10),
-        "InvalidFieldError",
-        "user_id",
-    )
-    .await;
-}
-
-// home-timeline-read-frontend
-
-async fn home_timeline_read_frontend_returns_the_posts_only(net: Net) {
-    let (_, bob) = alice_posts_three_times(&net).await;
-    let reply = net
-        .ok("home-timeline-read-frontend", page(&bob, 0, 2))
+/// Asserts that both reads of `timeline` refuse `body` with the HTTP `code`: the service with
+/// envelope `status` (naming `field`, if given), and the frontend by passing that refusal on.
+async fn both_reads_refuse(
+    net: &Net,
+    timeline: &Timeline,
+    body: Value,
+    code: u16,
+    status: &str,
+    field: Option<&str>,
+) {
+    let own = net.fails(timeline.read, body.clone(), code, status).await;
+    let passed_on = net
+        .fails(timeline.frontend, body, code, timeline.frontend_error)
         .await;
-    assert!(reply.get("post_ids").is_none(), "{reply}");
-    assert_eq!(
-        texts(reply["posts"].as_array().unwrap()),
-        ["post 103", "post 102"]
-    );
+    assert_callee(&passed_on, timeline.read, status);
+    if let Some(field) = field {
+        assert_eq!(own["errors"][0]["field"], field, "{own}");
+        assert_eq!(
+            passed_on["errors"][0]["errors"][0]["field"], field,
+            "{passed_on}"
+        );
+    }
 }
 
-async fn home_timeline_read_frontend_is_empty_for_a_user_without_posts(net: Net) {
-    let alice = net.register("alice").await;
-    assert!(net.timeline("home", &alice, 0, 10).await.is_empty());
+async fn timeline_reads_page_newest_first(net: Net) {
+    let (alice, bob) = alice_posts_three_times(&net).await;
+    for timeline in &TIMELINES {
+        let kind = timeline.kind;
+        let (holder, other) = timeline.holder_and_other(&alice, &bob);
+        let read = |user_id, start, stop| net.ok(timeline.read, page(user_id, start, stop));
+        let first = read(holder, 0, 2).await;
+        assert_eq!(first["post_ids"], json!(["103", "102"]), "{kind}");
+        assert_eq!(
+            texts(first["posts"].as_array().unwrap()),
+            ["post 103", "post 102"],
+            "{kind}"
+        );
+        assert_eq!(
+            read(holder, 2, 10).await["post_ids"],
+            json!(["101"]),
+            "{kind}"
+        );
+        let past_the_end = read(holder, 5, 10).await;
+        assert_eq!(
+            (&past_the_end["post_ids"], &past_the_end["posts"]),
+            (&json!([]), &json!([])),
+            "{kind}"
+        );
+        // bob wrote nothing; the author's own posts are not on her home timeline.
+        assert_eq!(read(other, 0, 10).await["post_ids"], json!([]), "{kind}");
+    }
 }
 
-async fn home_timeline_read_frontend_passes_on_bad_pages(net: Net) {
+async fn timeline_read_frontends_return_the_posts_only(net: Net) {
+    let (alice, bob) = alice_posts_three_times(&net).await;
+    for timeline in &TIMELINES {
+        let kind = timeline.kind;
+        let (holder, _) = timeline.holder_and_other(&alice, &bob);
+        for (start, stop, expected) in [
+            (0, 2, ["post 103", "post 102"]),
+            (1, 3, ["post 102", "post 101"]),
+        ] {
+            let reply = net.ok(timeline.frontend, page(holder, start, stop)).await;
+            assert!(reply.get("post_ids").is_none(), "{reply}");
+            assert_eq!(
+                texts(reply["posts"].as_array().unwrap()),
+                expected,
+                "{kind}"
+            );
+        }
+    }
+}
+
+async fn timeline_reads_are_empty_for_a_user_without_posts(net: Net) {
     let alice = net.register("alice").await;
-    for (start, stop, bad) in BAD_PAGES {
-        let reply = net
-            .fails(
-                "home-timeline-read-frontend",
+    for timeline in &TIMELINES {
+        let kind = timeline.kind;
+        let reply = net.ok(timeline.read, page(&alice, 0, 1000)).await;
+        assert_eq!(
+            (&reply["post_ids"], &reply["posts"]),
+            (&json!([]), &json!([])),
+            "{kind}"
+        );
+        assert!(net.timeline(kind, &alice, 0, 10).await.is_empty(), "{kind}");
+    }
+}
+
+async fn timeline_reads_refuse_bad_pages(net: Net) {
+    let alice = net.register("alice").await;
+    for timeline in &TIMELINES {
+        for (start, stop, bad) in BAD_PAGES {
+            both_reads_refuse(
+                &net,
+                timeline,
                 page(&alice, start, stop),
                 400,
-                "HomeTimelineReadFrontendError",
+                "InvalidFieldError",
+                Some(bad),
             )
             .await;
-        assert_callee(
-            &reply,
-            "home-timeline-service-read-home-timeline",
-            "InvalidFieldError",
-        );
-        assert_eq!(reply["errors"][0]["errors"][0]["field"], bad, "{reply}");
+        }
     }
-    refused(
-        &net,
-        "home-timeline-read-frontend",
-        json!({"start": 0, "stop": 10}),
-        "MissingFieldError",
-        "user_id",
-    )
-    .await;
 }
 
-async fn home_timeline_read_frontend_reports_an_unknown_user(net: Net) {
-    let reply = net
-        .fails(
-            "home-timeline-read-frontend",
+async fn timeline_read_frontends_refuse_a_missing_field(net: Net) {
+    let alice = net.register("alice").await;
+    for timeline in &TIMELINES {
+        for (body, missing) in [
+            (json!({"user_id": alice, "start": 0}), "stop"),
+            (json!({"start": 0, "stop": 10}), "user_id"),
+        ] {
+            refused(&net, timeline.frontend, body, "MissingFieldError", missing).await;
+        }
+    }
+}
+
+async fn timeline_reads_report_an_unknown_or_malformed_user(net: Net) {
+    for timeline in &TIMELINES {
+        both_reads_refuse(
+            &net,
+            timeline,
             page(NOBODY, 0, 10),
             404,
-            "HomeTimelineReadFrontendError",
+            "UserIDNotExistError",
+            None,
         )
         .await;
-    assert_callee(
-        &reply,
-        "home-timeline-service-read-home-timeline",
-        "UserIDNotExistError",
-    );
+        for malformed in ["alice".to_owned(), NOBODY.to_uppercase()] {
+            both_reads_refuse(
+                &net,
+                timeline,
+                page(&malformed, 0, 10),
+                400,
+                "InvalidFieldError",
+                Some("user_id"),
+            )
+            .await;
+        }
+    }
 }
 
 deployments!(
@@ -2382,28 +2297,19 @@ deployments!(
     read_posts_returns_posts_in_request_order,
     read_posts_reports_an_unknown_post_id,
     read_posts_refuses_a_repeated_or_missing_id_list,
-    // user timeline
+    // user-timeline-service-write-user-timeline / -read-user-timeline
     write_user_timeline_adds_a_post_to_its_authors_timeline,
     write_user_timeline_refuses_invalid_or_missing_fields,
-    read_user_timeline_pages_newest_first,
     read_user_timeline_puts_the_newer_of_two_same_millisecond_posts_first,
-    read_user_timeline_is_empty_for_a_user_without_posts,
-    read_user_timeline_refuses_bad_pages,
-    read_user_timeline_reports_an_unknown_or_malformed_user,
-    user_timeline_read_frontend_returns_the_posts_only,
-    user_timeline_read_frontend_is_empty_for_a_user_without_posts,
-    user_timeline_read_frontend_passes_on_bad_pages,
-    user_timeline_read_frontend_reports_an_unknown_user,
-    // home timeline
+    // home-timeline-service-write-home-timeline
     write_home_timeline_delivers_to_followers_and_mentioned_users,
     write_home_timeline_refuses_invalid_or_missing_fields,
     write_home_timeline_reports_an_author_not_in_the_graph,
-    read_home_timeline_pages_newest_first,
-    read_home_timeline_is_empty_for_a_user_without_posts,
-    read_home_timeline_refuses_bad_pages,
-    read_home_timeline_reports_an_unknown_or_malformed_user,
-    home_timeline_read_frontend_returns_the_posts_only,
-    home_timeline_read_frontend_is_empty_for_a_user_without_posts,
-    home_timeline_read_frontend_passes_on_bad_pages,
-    home_timeline_read_frontend_reports_an_unknown_user,
+    // both timelines' reads: the services and the frontends
+    timeline_reads_page_newest_first,
+    timeline_read_frontends_return_the_posts_only,
+    timeline_reads_are_empty_for_a_user_without_posts,
+    timeline_reads_refuse_bad_pages,
+    timeline_read_frontends_refuse_a_missing_field,
+    timeline_reads_report_an_unknown_or_malformed_user,
 );

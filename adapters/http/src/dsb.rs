@@ -54,6 +54,13 @@ pub fn router(invoker: Arc<dyn Invoker>, timeout: Duration) -> Router {
 
 type Form = HashMap<String, String>;
 
+/// A refused request: the response to send instead (boxed: it is large, and the rare path).
+type Refused = Box<Response>;
+
+fn refuse(status: StatusCode, message: impl Into<String>) -> Refused {
+    Box::new((status, message.into()).into_response())
+}
+
 /// Parses `a=b&c=d` leniently, as DSB's nginx does: percent-escapes and `+` (a space, as
 /// `init_social_graph.py`'s aiohttp encodes it) are decoded; everything else (raw spaces, `@`,
 /// `"`... as wrk's Lua scripts send them) is kept verbatim.
@@ -96,25 +103,25 @@ fn decode(text: &str) -> String {
 }
 
 /// The fields `names`, or DSB's 400 "Incomplete arguments".
-fn required<'a>(form: &'a Form, names: &[&str]) -> Result<Vec<&'a str>, Response> {
+fn required<'a>(form: &'a Form, names: &[&str]) -> Result<Vec<&'a str>, Refused> {
     names
         .iter()
         .map(|name| {
             form.get(*name)
                 .map(String::as_str)
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| (StatusCode::BAD_REQUEST, "Incomplete arguments").into_response())
+                .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "Incomplete arguments"))
         })
         .collect()
 }
 
 /// A DSB integer id as the project's user id, or a 400.
-fn id(value: &str) -> Result<String, Response> {
+fn id(value: &str) -> Result<String, Refused> {
     value
         .trim()
         .parse::<u64>()
         .map(user_id)
-        .map_err(|_| (StatusCode::BAD_REQUEST, format!("not a user id: {value}")).into_response())
+        .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a user id: {value}")))
 }
 
 impl Dsb {
@@ -123,13 +130,13 @@ impl Dsb {
         function: &str,
         body: Value,
         headers: &HeaderMap,
-    ) -> Result<Value, Response> {
+    ) -> Result<Value, Refused> {
         let meta = crate::call_meta(headers, self.timeout);
         let trace_id = meta.trace_id.clone();
         match self.invoker.invoke(function, body, &meta).await {
             Ok(Reply { status: 200, body }) => Ok(body),
-            Ok(reply) => Err(crate::into_response(reply, &trace_id)),
-            Err(e) => Err((StatusCode::BAD_GATEWAY, e.to_string()).into_response()),
+            Ok(reply) => Err(Box::new(crate::into_response(reply, &trace_id))),
+            Err(e) => Err(refuse(StatusCode::BAD_GATEWAY, e.to_string())),
         }
     }
 }
@@ -150,7 +157,7 @@ async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
         dsb.call("register-user-with-id", body, &headers).await?;
         Ok("Success!".into_response())
     };
-    run.await.unwrap_or_else(|response: Response| response)
+    run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
 async fn follow(state: State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -200,7 +207,7 @@ async fn edge(
         dsb.call(function, body, &headers).await?;
         Ok("Success!".into_response())
     };
-    run.await.unwrap_or_else(|response: Response| response)
+    run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
 async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -210,7 +217,7 @@ async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -
         let post_type: u8 = fields[3]
             .trim()
             .parse()
-            .map_err(|_| (StatusCode::BAD_REQUEST, "post_type must be 0 to 3").into_response())?;
+            .map_err(|_| refuse(StatusCode::BAD_REQUEST, "post_type must be 0 to 3"))?;
         let mut body = json!({
             "username": fields[0], "user_id": id(fields[1])?, "text": fields[2], "post_type": post_type,
         });
@@ -218,11 +225,10 @@ async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -
         for key in ["media_ids", "media_types"] {
             if let Some(list) = form.get(key).filter(|v| !v.is_empty()) {
                 let parsed: Value = serde_json::from_str(list).map_err(|_| {
-                    (
+                    refuse(
                         StatusCode::BAD_REQUEST,
                         format!("{key} must be a JSON array"),
                     )
-                        .into_response()
                 })?;
                 body[key] = parsed;
             }
@@ -230,7 +236,7 @@ async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -
         dsb.call("compose-post-frontend", body, &headers).await?;
         Ok("Successfully upload post".into_response())
     };
-    run.await.unwrap_or_else(|response: Response| response)
+    run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
 async fn home_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
@@ -251,9 +257,9 @@ async fn timeline(
     let run = async {
         let fields = required(&form, &["user_id", "start", "stop"])?;
         let number = |v: &str| {
-            v.trim().parse::<i64>().map_err(|_| {
-                (StatusCode::BAD_REQUEST, format!("not a number: {v}")).into_response()
-            })
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a number: {v}")))
         };
         let (start, stop) = (number(fields[1])?, number(fields[2])?);
         // DSB answers an empty or backwards window with an empty list, not an error.
@@ -268,7 +274,7 @@ async fn timeline(
             .unwrap_or_default();
         Ok(axum::Json(Value::Array(posts)).into_response())
     };
-    run.await.unwrap_or_else(|response: Response| response)
+    run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
 /// A post as DSB's timeline JSON has it: ids and timestamp as strings, DSB's integer user ids.
