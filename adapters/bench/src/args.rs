@@ -61,7 +61,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("{s:?} is not a duration (examples: 30s, 500ms, 2m, 10)"))?;
     if !value.is_finite() || value < 0.0 {
-        return Err(format!("{s:?}: a duration must be a finite, non-negative number"));
+        return Err(format!(
+            "{s:?}: a duration must be a finite, non-negative number"
+        ));
     }
     Duration::try_from_secs_f64(value * scale).map_err(|e| format!("{s:?}: {e}"))
 }
@@ -80,7 +82,7 @@ pub struct InitArgs {
     #[arg(long, default_value_t = 0)]
     pub posts_per_user: u64,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
     pub concurrency: usize,
     #[arg(long, value_enum, default_value_t = Api::Dsb)]
     pub api: Api,
@@ -119,10 +121,10 @@ pub struct LoadArgs {
     pub warmup: Duration,
     /// HTTP/1.1 keep-alive connections, i.e. requests in flight at most; a request due while
     /// all are busy waits, and the wait counts in the corrected latency.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 64)]
     pub connections: usize,
     /// Users 0..N the requests name (the graph's node count; Reed98: 962).
-    #[arg(long, default_value_t = 962)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 962)]
     pub users: u64,
     #[arg(long, value_enum, default_value_t = Api::Dsb)]
     pub api: Api,
@@ -173,7 +175,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub load: LoadArgs,
     /// Offered rate, requests per second (Poisson arrivals).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rate: f64,
     /// Length of the run, warm-up included (e.g. 60s).
     #[arg(long, value_parser = parse_duration)]
@@ -198,19 +200,19 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub load: LoadArgs,
     /// First rate, requests per second.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub start_rate: f64,
     /// Added to the rate after each step that met the SLO.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub step: f64,
     /// Last rate tried.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_rate: f64,
     /// The SLO: a step fails when its corrected p99 is above this many milliseconds.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub slo_p99_ms: f64,
     /// A step also fails when more than this percentage of its requests failed.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub max_error_pct: f64,
     /// Length of each step, warm-up included.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
@@ -236,10 +238,16 @@ impl SweepArgs {
             );
         }
         if !self.slo_p99_ms.is_finite() || self.slo_p99_ms <= 0.0 {
-            bail!("--slo-p99-ms must be a positive number of milliseconds, got {}", self.slo_p99_ms);
+            bail!(
+                "--slo-p99-ms must be a positive number of milliseconds, got {}",
+                self.slo_p99_ms
+            );
         }
         if !(0.0..=100.0).contains(&self.max_error_pct) {
-            bail!("--max-error-pct must be between 0 and 100, got {}", self.max_error_pct);
+            bail!(
+                "--max-error-pct must be between 0 and 100, got {}",
+                self.max_error_pct
+            );
         }
         self.load.validate(self.duration)
     }
@@ -271,7 +279,9 @@ mod tests {
 
     fn run_error(extra: &str) -> String {
         let cli = parse(&format!("{RUN} {extra}")).unwrap();
-        let Command::Run(r) = cli.command else { panic!() };
+        let Command::Run(r) = cli.command else {
+            panic!()
+        };
         r.validate().unwrap_err().to_string()
     }
 
@@ -295,7 +305,9 @@ mod tests {
              --api gateway --seed 3 --json r.json --plot r.svg"
         ))
         .unwrap();
-        let Command::Run(r) = cli.command else { panic!() };
+        let Command::Run(r) = cli.command else {
+            panic!()
+        };
         r.validate().unwrap();
         assert_eq!(r.rate, 200.0);
         assert_eq!(r.load.api, Api::Gateway);
@@ -310,20 +322,41 @@ mod tests {
             ("--rate -5 --duration 5s", "--rate must be a positive"),
             ("--rate nan --duration 5s", "--rate must be a positive"),
             ("--rate inf --duration 5s", "--rate must be a positive"),
-            ("--rate 10 --duration 0s", "--duration must be greater than 0"),
+            (
+                "--rate 10 --duration 0s",
+                "--duration must be greater than 0",
+            ),
             ("--rate 10 --duration 5s --warmup 5s", "--warmup"),
-            ("--rate 10 --duration 5s --warmup 9s", "must be shorter than --duration"),
-            ("--rate 10 --duration 5s --connections 0", "--connections must be at least 1"),
-            ("--rate 10 --duration 5s --users 1", "--users must be at least 2"),
-            ("--rate 10 --duration 5s --users 0", "--users must be at least 2"),
-            ("--rate 10 --duration 5s --timeout 0s", "--timeout must be greater than 0"),
+            (
+                "--rate 10 --duration 5s --warmup 9s",
+                "must be shorter than --duration",
+            ),
+            (
+                "--rate 10 --duration 5s --connections 0",
+                "--connections must be at least 1",
+            ),
+            (
+                "--rate 10 --duration 5s --users 1",
+                "--users must be at least 2",
+            ),
+            (
+                "--rate 10 --duration 5s --users 0",
+                "--users must be at least 2",
+            ),
+            (
+                "--rate 10 --duration 5s --timeout 0s",
+                "--timeout must be greater than 0",
+            ),
         ];
         for (extra, want) in cases {
             let e = run_error(extra);
             assert!(e.contains(want), "{extra}: {e}");
         }
-        let cli = parse("run --target localhost:8080 --workload mixed --rate 1 --duration 1s").unwrap();
-        let Command::Run(r) = cli.command else { panic!() };
+        let cli =
+            parse("run --target localhost:8080 --workload mixed --rate 1 --duration 1s").unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!()
+        };
         assert!(r.validate().unwrap_err().to_string().contains("--target"));
     }
 
@@ -332,21 +365,31 @@ mod tests {
         let e = parse("run --target http://h --workload writes --rate 1 --duration 1s")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("invalid value 'writes'") && e.contains("mixed"), "{e}");
+        assert!(
+            e.contains("invalid value 'writes'") && e.contains("mixed"),
+            "{e}"
+        );
         let e = parse(&format!("{RUN} --rate 1 --duration 1s --api openfaas"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("invalid value 'openfaas'") && e.contains("gateway"), "{e}");
-        let e = parse(&format!("{RUN} --duration 1s")).unwrap_err().to_string();
+        assert!(
+            e.contains("invalid value 'openfaas'") && e.contains("gateway"),
+            "{e}"
+        );
+        let e = parse(&format!("{RUN} --duration 1s"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--rate"), "{e}");
         let e = parse(&format!("{RUN} --rate 1")).unwrap_err().to_string();
         assert!(e.contains("--duration"), "{e}");
-        let e = parse(&format!("{RUN} --rate 1 --duration soon")).unwrap_err().to_string();
+        let e = parse(&format!("{RUN} --rate 1 --duration soon"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not a duration"), "{e}");
         let e = parse(&format!("{RUN} --rate 1 --duration 1s --connections -1"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("--connections"), "{e}");
+        assert!(e.contains("invalid value '-1' for '--connections"), "{e}");
     }
 
     fn sweep(extra: &str) -> SweepArgs {
@@ -354,7 +397,9 @@ mod tests {
             "sweep --target http://127.0.0.1:8080 --workload compose {extra}"
         ))
         .unwrap();
-        let Command::Sweep(s) = cli.command else { panic!() };
+        let Command::Sweep(s) = cli.command else {
+            panic!()
+        };
         s
     }
 
@@ -366,10 +411,22 @@ mod tests {
         let s = sweep("--start-rate 0.1 --step 0.1 --max-rate 0.3 --slo-p99-ms 10");
         assert_eq!(s.rates().len(), 3);
         let cases = [
-            ("--start-rate 0 --step 50 --max-rate 300 --slo-p99-ms 10", "--start-rate"),
-            ("--start-rate 100 --step 0 --max-rate 300 --slo-p99-ms 10", "--step"),
-            ("--start-rate 100 --step 50 --max-rate 50 --slo-p99-ms 10", "--max-rate (50)"),
-            ("--start-rate 100 --step 50 --max-rate 300 --slo-p99-ms 0", "--slo-p99-ms"),
+            (
+                "--start-rate 0 --step 50 --max-rate 300 --slo-p99-ms 10",
+                "--start-rate",
+            ),
+            (
+                "--start-rate 100 --step 0 --max-rate 300 --slo-p99-ms 10",
+                "--step",
+            ),
+            (
+                "--start-rate 100 --step 50 --max-rate 50 --slo-p99-ms 10",
+                "--max-rate (50)",
+            ),
+            (
+                "--start-rate 100 --step 50 --max-rate 300 --slo-p99-ms 0",
+                "--slo-p99-ms",
+            ),
             (
                 "--start-rate 100 --step 50 --max-rate 300 --slo-p99-ms 5 --max-error-pct 101",
                 "--max-error-pct",
@@ -388,15 +445,26 @@ mod tests {
     #[test]
     fn init_validation() {
         let cli = parse("init-graph --target http://127.0.0.1:8080 --posts-per-user 2").unwrap();
-        let Command::InitGraph(a) = cli.command else { panic!() };
+        let Command::InitGraph(a) = cli.command else {
+            panic!()
+        };
         a.validate().unwrap();
         assert_eq!(a.concurrency, 200);
         assert_eq!(a.api, Api::Dsb);
         assert!(a.dataset.ends_with("socfb-Reed98.edges") && a.dataset.is_file());
         let cli = parse("init-graph --target http://127.0.0.1:8080 --concurrency 0").unwrap();
-        let Command::InitGraph(a) = cli.command else { panic!() };
-        assert!(a.validate().unwrap_err().to_string().contains("--concurrency"));
-        let e = parse("init-graph --target http://h --api nginx").unwrap_err().to_string();
+        let Command::InitGraph(a) = cli.command else {
+            panic!()
+        };
+        assert!(
+            a.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("--concurrency")
+        );
+        let e = parse("init-graph --target http://h --api nginx")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("invalid value 'nginx'"), "{e}");
     }
 }

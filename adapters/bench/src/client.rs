@@ -10,12 +10,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use bytes::Bytes;
 use clap::ValueEnum;
 use reqwest::header::CONTENT_TYPE;
-use bytes::Bytes;
 use reqwest::{Client, RequestBuilder, Url};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::workload::{ComposeParams, POST_TYPE, Request, TimelineParams, username};
 
@@ -43,8 +42,77 @@ pub fn dsb_user_id(i: u64) -> String {
 #[derive(Debug, Clone)]
 pub struct ApiClient {
     http: Client,
-    base: Url,
     api: Api,
+    urls: Urls,
+}
+
+/// The five endpoint URLs, parsed once (parsing a URL per request costs more than building
+/// the rest of it).
+#[derive(Debug, Clone)]
+struct Urls {
+    register: Url,
+    follow: Url,
+    compose: Url,
+    home_timeline: Url,
+    user_timeline: Url,
+}
+
+impl Urls {
+    fn new(base: &Url, api: Api) -> Result<Self> {
+        let root = base.as_str().trim_end_matches('/');
+        let url = |dsb: &str, function: &str| -> Result<Url> {
+            let path = match api {
+                Api::Dsb => dsb.to_string(),
+                Api::Gateway => format!("/function/{function}"),
+            };
+            Url::parse(&format!("{root}{path}")).context("building an endpoint URL")
+        };
+        Ok(Urls {
+            register: url("/wrk2-api/user/register", "register-user-with-id")?,
+            follow: url("/wrk2-api/user/follow", "social-graph-follow-with-username")?,
+            compose: url("/wrk2-api/post/compose", "compose-post-frontend")?,
+            home_timeline: url(
+                "/wrk2-api/home-timeline/read",
+                "home-timeline-read-frontend",
+            )?,
+            user_timeline: url(
+                "/wrk2-api/user-timeline/read",
+                "user-timeline-read-frontend",
+            )?,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct RegisterBody<'a> {
+    user_id: &'a str,
+    username: &'a str,
+    first_name: &'a str,
+    last_name: &'a str,
+    password: &'a str,
+}
+
+#[derive(Serialize)]
+struct FollowBody<'a> {
+    username: &'a str,
+    followee_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct ComposeBody<'a> {
+    user_id: &'a str,
+    username: &'a str,
+    post_type: u8,
+    text: &'a str,
+    media_ids: &'a [String],
+    media_types: &'a [String],
+}
+
+#[derive(Serialize)]
+struct TimelineBody<'a> {
+    user_id: &'a str,
+    start: u64,
+    stop: u64,
 }
 
 /// Checks that `target` is an http(s) URL and drops a trailing slash.
@@ -73,52 +141,41 @@ impl ApiClient {
             .connect_timeout(timeout)
             .build()
             .context("building the HTTP client")?;
-        Ok(ApiClient { http, base, api })
+        let urls = Urls::new(&base, api)?;
+        Ok(ApiClient { http, api, urls })
     }
 
     pub fn api(&self) -> Api {
         self.api
     }
 
-    fn url(&self, path: &str) -> Url {
-        let mut s = self.base.as_str().trim_end_matches('/').to_string();
-        s.push_str(path);
-        Url::parse(&s).expect("a valid base URL plus a plain path is a valid URL")
-    }
-
-    fn form(&self, path: &str, body: String) -> RequestBuilder {
+    fn form(&self, url: &Url, body: String) -> RequestBuilder {
         self.http
-            .post(self.url(path))
+            .post(url.clone())
             .header(CONTENT_TYPE, FORM)
             .body(body)
-    }
-
-    fn function(&self, name: &str, body: serde_json::Value) -> RequestBuilder {
-        self.http
-            .post(self.url(&format!("/function/{name}")))
-            .json(&body)
     }
 
     /// Registers DSB user `i`: `first_name_i`, `last_name_i`, `username_i`, `password_i`, id `i`.
     pub fn register(&self, i: u64) -> RequestBuilder {
         match self.api {
             Api::Dsb => self.form(
-                "/wrk2-api/user/register",
+                &self.urls.register,
                 format!(
                     "first_name=first_name_{i}&last_name=last_name_{i}&username=username_{i}\
                      &password=password_{i}&user_id={i}"
                 ),
             ),
-            Api::Gateway => self.function(
-                "register-user-with-id",
-                json!({
-                    "user_id": dsb_user_id(i),
-                    "username": username(i),
-                    "first_name": format!("first_name_{i}"),
-                    "last_name": format!("last_name_{i}"),
-                    "password": format!("password_{i}"),
+            Api::Gateway => self
+                .http
+                .post(self.urls.register.clone())
+                .json(&RegisterBody {
+                    user_id: &dsb_user_id(i),
+                    username: &username(i),
+                    first_name: &format!("first_name_{i}"),
+                    last_name: &format!("last_name_{i}"),
+                    password: &format!("password_{i}"),
                 }),
-            ),
         }
     }
 
@@ -126,54 +183,55 @@ impl ApiClient {
     pub fn follow(&self, follower: u64, followee: u64) -> RequestBuilder {
         match self.api {
             Api::Dsb => self.form(
-                "/wrk2-api/user/follow",
+                &self.urls.follow,
                 format!("user_name=username_{follower}&followee_name=username_{followee}"),
             ),
-            Api::Gateway => self.function(
-                "social-graph-follow-with-username",
-                json!({ "username": username(follower), "followee_name": username(followee) }),
-            ),
+            Api::Gateway => self.http.post(self.urls.follow.clone()).json(&FollowBody {
+                username: &username(follower),
+                followee_name: &username(followee),
+            }),
         }
     }
 
     pub fn compose(&self, p: &ComposeParams) -> RequestBuilder {
         match self.api {
-            Api::Dsb => self.form("/wrk2-api/post/compose", p.form_body()),
-            Api::Gateway => self.function(
-                "compose-post-frontend",
-                json!({
-                    "user_id": dsb_user_id(p.user),
-                    "username": p.username(),
-                    "post_type": POST_TYPE,
-                    "text": p.text,
-                    "media_ids": p.media_ids,
-                    "media_types": p.media_types,
+            Api::Dsb => self.form(&self.urls.compose, p.form_body()),
+            Api::Gateway => self
+                .http
+                .post(self.urls.compose.clone())
+                .json(&ComposeBody {
+                    user_id: &dsb_user_id(p.user),
+                    username: &p.username(),
+                    post_type: POST_TYPE,
+                    text: &p.text,
+                    media_ids: &p.media_ids,
+                    media_types: &p.media_types,
                 }),
-            ),
         }
     }
 
-    fn timeline(&self, dsb_path: &str, function: &str, t: &TimelineParams) -> RequestBuilder {
+    fn timeline(&self, url: &Url, t: &TimelineParams) -> RequestBuilder {
         match self.api {
             Api::Dsb => {
-                let mut url = self.url(dsb_path);
+                let mut url = url.clone();
                 url.set_query(Some(&t.query()));
                 // DSB's scripts send the form content type on GETs too.
                 self.http.get(url).header(CONTENT_TYPE, FORM)
             }
-            Api::Gateway => self.function(
-                function,
-                json!({ "user_id": dsb_user_id(t.user), "start": t.start, "stop": t.stop }),
-            ),
+            Api::Gateway => self.http.post(url.clone()).json(&TimelineBody {
+                user_id: &dsb_user_id(t.user),
+                start: t.start,
+                stop: t.stop,
+            }),
         }
     }
 
     pub fn home_timeline(&self, t: &TimelineParams) -> RequestBuilder {
-        self.timeline("/wrk2-api/home-timeline/read", "home-timeline-read-frontend", t)
+        self.timeline(&self.urls.home_timeline, t)
     }
 
     pub fn user_timeline(&self, t: &TimelineParams) -> RequestBuilder {
-        self.timeline("/wrk2-api/user-timeline/read", "user-timeline-read-frontend", t)
+        self.timeline(&self.urls.user_timeline, t)
     }
 
     /// The HTTP request for one generated workload request.
@@ -236,7 +294,10 @@ mod tests {
         assert_eq!(dsb_user_id(u64::MAX), "0000000000000000ffffffffffffffff");
         assert!((0..1000).all(|i| {
             let id = dsb_user_id(i);
-            id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         }));
     }
 
@@ -245,7 +306,10 @@ mod tests {
         let c = client(Api::Dsb);
         let r = c.register(5).build().unwrap();
         assert_eq!(r.method(), "POST");
-        assert_eq!(r.url().as_str(), "http://127.0.0.1:8080/wrk2-api/user/register");
+        assert_eq!(
+            r.url().as_str(),
+            "http://127.0.0.1:8080/wrk2-api/user/register"
+        );
         assert_eq!(content_type(&r), FORM);
         assert_eq!(
             body(&r),
@@ -254,7 +318,11 @@ mod tests {
         let r = c.follow(3, 9).build().unwrap();
         assert_eq!(r.url().path(), "/wrk2-api/user/follow");
         assert_eq!(body(&r), "user_name=username_3&followee_name=username_9");
-        let t = TimelineParams { user: 4, start: 17, stop: 27 };
+        let t = TimelineParams {
+            user: 4,
+            start: 17,
+            stop: 27,
+        };
         let r = c.home_timeline(&t).build().unwrap();
         assert_eq!(r.method(), "GET");
         assert_eq!(
@@ -275,13 +343,20 @@ mod tests {
 
     #[test]
     fn gateway_requests() {
-        let c = ApiClient::new("http://gw:8080/base", Api::Gateway, 4, Duration::from_secs(1))
-            .unwrap();
-        let json = |r: &reqwest::Request| -> serde_json::Value {
-            serde_json::from_str(&body(r)).unwrap()
-        };
+        let c = ApiClient::new(
+            "http://gw:8080/base",
+            Api::Gateway,
+            4,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let json =
+            |r: &reqwest::Request| -> serde_json::Value { serde_json::from_str(&body(r)).unwrap() };
         let r = c.register(10).build().unwrap();
-        assert_eq!(r.url().as_str(), "http://gw:8080/base/function/register-user-with-id");
+        assert_eq!(
+            r.url().as_str(),
+            "http://gw:8080/base/function/register-user-with-id"
+        );
         assert_eq!(content_type(&r), "application/json");
         assert_eq!(
             json(&r),
@@ -289,12 +364,19 @@ mod tests {
                 "first_name": "first_name_10", "last_name": "last_name_10", "password": "password_10"})
         );
         let r = c.follow(1, 2).build().unwrap();
-        assert_eq!(r.url().path(), "/base/function/social-graph-follow-with-username");
+        assert_eq!(
+            r.url().path(),
+            "/base/function/social-graph-follow-with-username"
+        );
         assert_eq!(
             json(&r),
             serde_json::json!({"username": "username_1", "followee_name": "username_2"})
         );
-        let t = TimelineParams { user: 255, start: 0, stop: 10 };
+        let t = TimelineParams {
+            user: 255,
+            start: 0,
+            stop: 10,
+        };
         let r = c.home_timeline(&t).build().unwrap();
         assert_eq!(r.method(), "POST");
         assert_eq!(r.url().path(), "/base/function/home-timeline-read-frontend");
@@ -320,7 +402,12 @@ mod tests {
     fn targets_are_checked() {
         assert!(parse_target("http://127.0.0.1:8080").is_ok());
         assert!(parse_target("https://example.com/x/").is_ok());
-        for bad in ["127.0.0.1:8080", "ftp://host/", "not a url", "http://h/?q=1"] {
+        for bad in [
+            "127.0.0.1:8080",
+            "ftp://host/",
+            "not a url",
+            "http://h/?q=1",
+        ] {
             assert!(parse_target(bad).is_err(), "{bad}");
         }
     }

@@ -20,7 +20,10 @@ pub struct Graph {
 pub fn load(path: &Path) -> Result<Graph> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let graph = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("mtx")) {
+    let graph = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("mtx"))
+    {
         parse_mtx(&text)
     } else {
         let nodes_path = path.with_extension("nodes");
@@ -158,7 +161,8 @@ mod tests {
     #[test]
     fn edges_and_mtx_give_the_same_graph() {
         let edges = "2 0\n2 1\n3 2\n";
-        let mtx = "%%MatrixMarket matrix coordinate pattern symmetric\n% a comment\n4 4 3\n3 1\n3 2\n4 3";
+        let mtx =
+            "%%MatrixMarket matrix coordinate pattern symmetric\n% a comment\n4 4 3\n3 1\n3 2\n4 3";
         let from_edges = parse_edges(edges, Some(parse_nodes("4").unwrap())).unwrap();
         let from_mtx = parse_mtx(mtx).unwrap();
         assert_eq!(from_edges, from_mtx);

@@ -15,4 +15,6 @@ pub mod run;
 pub mod schedule;
 pub mod stats;
 pub mod sweep;
+#[cfg(test)]
+mod testserver;
 pub mod workload;

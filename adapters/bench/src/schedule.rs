@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rand::rngs::StdRng;
+use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
 /// One exponential gap in seconds for arrivals at `rate` per second (inverse-CDF sampling;
@@ -21,14 +21,14 @@ pub struct PoissonSchedule {
     rate: f64,
     duration: f64,
     next: f64,
-    rng: StdRng,
+    rng: SmallRng,
 }
 
 impl PoissonSchedule {
     /// `rate` > 0 requests per second over `duration`; the first arrival is one gap after 0.
     pub fn new(rate: f64, duration: Duration, seed: u64) -> Self {
         assert!(rate > 0.0 && rate.is_finite(), "rate must be positive");
-        let mut rng = StdRng::seed_from_u64(seed);
+        let mut rng = SmallRng::seed_from_u64(seed);
         let next = exponential_gap(&mut rng, rate);
         PoissonSchedule {
             rate,
@@ -59,18 +59,27 @@ mod tests {
     #[test]
     fn gaps_have_mean_one_over_rate_and_cv_one() {
         let rate = 2500.0;
-        let mut rng = StdRng::seed_from_u64(11);
-        let gaps: Vec<f64> = (0..100_000).map(|_| exponential_gap(&mut rng, rate)).collect();
+        let mut rng = SmallRng::seed_from_u64(11);
+        let gaps: Vec<f64> = (0..100_000)
+            .map(|_| exponential_gap(&mut rng, rate))
+            .collect();
         assert!(gaps.iter().all(|g| g.is_finite() && *g >= 0.0));
         let n = gaps.len() as f64;
         let mean = gaps.iter().sum::<f64>() / n;
         let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let cv = var.sqrt() / mean;
-        assert!((mean * rate - 1.0).abs() < 0.02, "mean gap {mean}, expected {}", 1.0 / rate);
+        assert!(
+            (mean * rate - 1.0).abs() < 0.02,
+            "mean gap {mean}, expected {}",
+            1.0 / rate
+        );
         assert!((cv - 1.0).abs() < 0.02, "coefficient of variation {cv}");
         // Memorylessness: P(gap > mean) = 1/e.
         let above = gaps.iter().filter(|&&g| g > 1.0 / rate).count() as f64 / n;
-        assert!((above - (-1.0f64).exp()).abs() < 0.01, "P(gap > mean) = {above}");
+        assert!(
+            (above - (-1.0f64).exp()).abs() < 0.01,
+            "P(gap > mean) = {above}"
+        );
     }
 
     #[test]
@@ -89,7 +98,11 @@ mod tests {
         }
         let mean = per_second.iter().sum::<f64>() / 60.0;
         let var = per_second.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / 59.0;
-        assert!((0.5..1.6).contains(&(var / mean)), "dispersion {}", var / mean);
+        assert!(
+            (0.5..1.6).contains(&(var / mean)),
+            "dispersion {}",
+            var / mean
+        );
     }
 
     #[test]

@@ -127,7 +127,9 @@ impl Counts {
         self.requests += 1;
         match outcome {
             Outcome::Status(s) => *self.statuses.entry(*s).or_default() += 1,
-            Outcome::Transport(kind) => *self.transport_errors.entry(kind.clone()).or_default() += 1,
+            Outcome::Transport(kind) => {
+                *self.transport_errors.entry(kind.clone()).or_default() += 1
+            }
             Outcome::Unsent => self.unsent += 1,
         }
     }
@@ -163,6 +165,9 @@ pub struct Recorder {
     pub warmup_counts: Counts,
     /// When the last measured request finished (response, error or give-up).
     pub last_done: Option<Duration>,
+    /// How late the driver handed measured requests to the runtime, behind their schedule
+    /// (filled in by the dispatcher; large values mean the driver itself is the bottleneck).
+    pub dispatch_lag: Histogram<u64>,
 }
 
 impl Recorder {
@@ -177,6 +182,7 @@ impl Recorder {
             counts_by_kind: Default::default(),
             warmup_counts: Counts::default(),
             last_done: None,
+            dispatch_lag: new_histogram(),
         }
     }
 
@@ -280,7 +286,7 @@ mod tests {
         assert!((u.p50 - 1.0).abs() < 0.01, "uncorrected p50 {}", u.p50);
         // The request due at 1 ms is sent at 100 ms and done at 101 ms: 100 ms corrected.
         assert!(c.p50 > 90.0, "corrected p50 {}", c.p50);
-        assert!(c.p99 > u.p99 && c.max > u.max && c.p50 > 50.0 * u.p50);
+        assert!(c.p99 > 50.0 * u.p99 && c.max >= u.max && c.p50 > 50.0 * u.p50);
         assert!((u.max - 100.0).abs() < 0.1);
     }
 
@@ -288,11 +294,41 @@ mod tests {
     fn warmup_is_counted_apart_and_errors_have_no_latency() {
         let mut r = Recorder::new(Duration::from_secs(1));
         let ms = Duration::from_millis;
-        r.record(Kind::Compose, ms(500), Some(ms(500)), ms(900), &Outcome::Status(200));
-        r.record(Kind::Compose, ms(1500), Some(ms(1500)), ms(1510), &Outcome::Status(200));
-        r.record(Kind::Compose, ms(1600), Some(ms(1600)), ms(1700), &Outcome::Status(500));
-        r.record(Kind::HomeTimeline, ms(1700), Some(ms(1700)), ms(3700), &Outcome::Transport("timeout".into()));
-        r.record(Kind::HomeTimeline, ms(1800), None, ms(4000), &Outcome::Unsent);
+        r.record(
+            Kind::Compose,
+            ms(500),
+            Some(ms(500)),
+            ms(900),
+            &Outcome::Status(200),
+        );
+        r.record(
+            Kind::Compose,
+            ms(1500),
+            Some(ms(1500)),
+            ms(1510),
+            &Outcome::Status(200),
+        );
+        r.record(
+            Kind::Compose,
+            ms(1600),
+            Some(ms(1600)),
+            ms(1700),
+            &Outcome::Status(500),
+        );
+        r.record(
+            Kind::HomeTimeline,
+            ms(1700),
+            Some(ms(1700)),
+            ms(3700),
+            &Outcome::Transport("timeout".into()),
+        );
+        r.record(
+            Kind::HomeTimeline,
+            ms(1800),
+            None,
+            ms(4000),
+            &Outcome::Unsent,
+        );
         assert_eq!(r.warmup_counts.requests, 1);
         assert_eq!(r.counts.requests, 4);
         assert_eq!(r.counts.ok(), 1);
@@ -304,7 +340,8 @@ mod tests {
         assert_eq!(r.counts_by_kind[Kind::Compose.index()].requests, 2);
         assert_eq!(r.corrected_by_kind[Kind::HomeTimeline.index()].len(), 0);
         assert_eq!(r.last_done, Some(ms(4000)));
-        assert_eq!(summarize(&r.corrected).max, 100.0);
+        // HDR values are bucket tops: within 0.1 % (3 significant digits).
+        assert!((summarize(&r.corrected).max - 100.0).abs() < 0.1);
     }
 
     #[test]
@@ -315,7 +352,10 @@ mod tests {
         }
         let sp = spectrum(&h);
         assert!(sp.len() > 20);
-        assert!(sp.windows(2).all(|w| w[0].nines < w[1].nines && w[0].ms <= w[1].ms));
+        assert!(
+            sp.windows(2)
+                .all(|w| w[0].nines < w[1].nines && w[0].ms <= w[1].ms)
+        );
         assert_eq!(sp[0].nines, 0.0);
         let last = sp.last().unwrap();
         assert_eq!(last.quantile, 1.0);

@@ -2,10 +2,10 @@
 //! users uniform in `[0, users)`, timeline windows `start` uniform in `[0, 100]` with
 //! `stop = start + 10`, compose posts of 256 alphanumeric characters plus 1–6 mentions of other
 //! users, 1–6 URLs and 1–5 media, and the 60/30/10 mixed workload. Randomness comes from a
-//! seeded [`StdRng`], so a seed reproduces a run's requests.
+//! seeded [`SmallRng`], so a seed reproduces a run's requests.
 
 use clap::ValueEnum;
-use rand::rngs::StdRng;
+use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
@@ -33,6 +33,17 @@ pub enum Workload {
     HomeTimeline,
     /// User timeline reads only (`read-user-timeline.lua`).
     UserTimeline,
+}
+
+impl Workload {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Mixed => "mixed",
+            Workload::Compose => "compose",
+            Workload::HomeTimeline => "home-timeline",
+            Workload::UserTimeline => "user-timeline",
+        }
+    }
 }
 
 /// The three request types, for per-type statistics.
@@ -71,7 +82,10 @@ pub struct TimelineParams {
 impl TimelineParams {
     /// The query string in the scripts' order: `user_id`, `start`, `stop`.
     pub fn query(&self) -> String {
-        format!("user_id={}&start={}&stop={}", self.user, self.start, self.stop)
+        format!(
+            "user_id={}&start={}&stop={}",
+            self.user, self.start, self.stop
+        )
     }
 }
 
@@ -173,7 +187,7 @@ pub fn random_digits(rng: &mut impl Rng, n: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct Generator {
     users: u64,
-    rng: StdRng,
+    rng: SmallRng,
 }
 
 impl Generator {
@@ -182,7 +196,7 @@ impl Generator {
         assert!(users >= 2, "the generator needs at least 2 users");
         Generator {
             users,
-            rng: StdRng::seed_from_u64(seed),
+            rng: SmallRng::seed_from_u64(seed),
         }
     }
 
@@ -341,7 +355,12 @@ mod tests {
             assert_share(&format!("user {u}"), c, DRAWS, 1.0 / 50.0, 0.004);
         }
         assert_eq!(
-            TimelineParams { user: 3, start: 40, stop: 50 }.query(),
+            TimelineParams {
+                user: 3,
+                start: 40,
+                stop: 50
+            }
+            .query(),
             "user_id=3&start=40&stop=50"
         );
     }
@@ -383,7 +402,13 @@ mod tests {
         assert_eq!(url_counts[0], 0);
         assert_eq!(media_counts[0], 0);
         for n in 1..=6 {
-            assert_share(&format!("{n} mentions"), mention_counts[n], DRAWS, 1.0 / 6.0, 0.01);
+            assert_share(
+                &format!("{n} mentions"),
+                mention_counts[n],
+                DRAWS,
+                1.0 / 6.0,
+                0.01,
+            );
             assert_share(&format!("{n} urls"), url_counts[n], DRAWS, 1.0 / 6.0, 0.01);
         }
         for (n, &count) in media_counts.iter().enumerate().skip(1) {
@@ -396,7 +421,7 @@ mod tests {
 
     #[test]
     fn alphabet_is_used_uniformly() {
-        let mut rng = StdRng::seed_from_u64(4);
+        let mut rng = SmallRng::seed_from_u64(4);
         let s = random_alnum(&mut rng, 620_000);
         let mut counts = std::collections::HashMap::new();
         for c in s.chars() {
@@ -452,7 +477,14 @@ mod tests {
             let names: Vec<&str> = fields.iter().map(|f| f.0).collect();
             assert_eq!(
                 names,
-                ["username", "user_id", "text", "media_ids", "media_types", "post_type"]
+                [
+                    "username",
+                    "user_id",
+                    "text",
+                    "media_ids",
+                    "media_types",
+                    "post_type"
+                ]
             );
             assert!(fields.iter().all(|(_, v)| !v.contains('=')));
             assert_eq!(fields[2].1, p.text);

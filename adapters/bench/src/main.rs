@@ -1,0 +1,120 @@
+//! `deathstar-bench`: the command-line entry point. Parses and validates the arguments, runs
+//! the subcommand, prints its report on stdout (progress goes to stderr) and sets the exit
+//! status: non-zero when arguments are invalid, when the target cannot be used, or when any
+//! `init-graph` request failed.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use deathstar_bench::args::{Cli, Command, InitArgs, RunArgs, SweepArgs};
+use deathstar_bench::init::{self, init_graph};
+use deathstar_bench::plot::percentile_plot;
+use deathstar_bench::report::api_name;
+use deathstar_bench::run::{RunConfig, clock_seed, run};
+use deathstar_bench::sweep::sweep;
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+async fn cmd_init(args: InitArgs) -> Result<ExitCode> {
+    args.validate()?;
+    let (graph, tallies) = init_graph(&args).await?;
+    print!("{}", init::render(&tallies));
+    let failed: u64 = tallies.iter().map(|t| t.failed()).sum();
+    if failed > 0 {
+        eprintln!("init-graph: {failed} requests failed");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!(
+        "loaded {} users; run workloads with --users {} --api {}",
+        graph.nodes,
+        graph.nodes,
+        api_name(args.api)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
+    args.validate()?;
+    let seed = args.load.seed.unwrap_or_else(clock_seed);
+    eprintln!("seed {seed} (pass --seed {seed} to repeat this run's schedule and requests)");
+    let cfg = RunConfig::new(&args.load, args.rate, args.duration, seed);
+    let report = run(&cfg, std::io::stderr().is_terminal()).await?;
+    print!("{}", report.render());
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+    }
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "{} @ {} req/s offered, {} connections ({} API)",
+            cfg.workload.name(),
+            cfg.rate,
+            cfg.connections,
+            api_name(cfg.api)
+        );
+        percentile_plot(
+            path,
+            &title,
+            &[
+                (
+                    "corrected (from scheduled send)",
+                    &report.spectra_ms.corrected,
+                ),
+                (
+                    "uncorrected (from actual send)",
+                    &report.spectra_ms.uncorrected,
+                ),
+            ],
+        )?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_sweep(args: SweepArgs) -> Result<ExitCode> {
+    args.validate()?;
+    let seed = args.load.seed.unwrap_or_else(clock_seed);
+    eprintln!("seed {seed}; rates {:?}", args.rates());
+    let result = sweep(&args, seed, std::io::stderr().is_terminal()).await?;
+    match result.highest_sustained_rps {
+        Some(rate) => println!(
+            "highest sustained rate: {rate} req/s (corrected p99 ≤ {} ms, errors ≤ {} %)",
+            args.slo_p99_ms, args.max_error_pct
+        ),
+        None => println!(
+            "no rate met the SLO (corrected p99 ≤ {} ms, errors ≤ {} %)",
+            args.slo_p99_ms, args.max_error_pct
+        ),
+    }
+    if result.steps.last().is_some_and(|s| s.passed) {
+        println!("(every rate up to --max-rate passed; raise it to find the limit)");
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &result)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::InitGraph(a) => cmd_init(a).await,
+        Command::Run(a) => cmd_run(a).await,
+        Command::Sweep(a) => cmd_sweep(a).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
