@@ -32,7 +32,7 @@ pub trait Function: Default + Send + Sync + 'static {
     /// Whether clients call it directly (an HTTP route in front of it on AWS, the web UI's
     /// calls); the others are only called by functions.
     const PUBLIC: bool = false;
-    type Input: DeserializeOwned + Serialize + Clone + Send + 'static;
+    type Input: DeserializeOwned + Serialize + Send + 'static;
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
     fn call(
@@ -70,24 +70,30 @@ impl Ctx {
 
     /// Calls function `F` through the invoker, passing this call's context on. Within one
     /// process the input and output stay typed values; across processes they travel as JSON.
-    pub async fn call<F: Function>(&self, input: &F::Input) -> Result<F::Output, CalleeFailure> {
+    pub async fn call<F: Function>(&self, input: F::Input) -> Result<F::Output, CalleeFailure> {
         let typed = self
             .env
             .invoker
-            .invoke_typed(F::NAME, Box::new(input.clone()), &self.meta);
-        if let Some(call) = typed {
-            return match call.await {
-                Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
-                    CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
-                }),
-                Err(reply) => Err(CalleeFailure {
-                    callee: F::NAME.into(),
-                    http_status: reply.status,
-                    body: reply.body,
-                }),
-            };
-        }
-        let body = serde_json::to_value(input)
+            .invoke_typed(F::NAME, Box::new(input), &self.meta);
+        let input = match typed {
+            Ok(call) => {
+                return match call.await {
+                    Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
+                        CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
+                    }),
+                    Err(reply) => Err(CalleeFailure {
+                        callee: F::NAME.into(),
+                        http_status: reply.status,
+                        body: reply.body,
+                    }),
+                };
+            }
+            // Not in this process: the input comes back, to travel as JSON.
+            Err(input) => *input
+                .downcast::<F::Input>()
+                .map_err(|_| CalleeFailure::transport(F::NAME, "invoker returned another input"))?,
+        };
+        let body = serde_json::to_value(&input)
             .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
         let reply = self
             .env

@@ -38,15 +38,16 @@ pub trait Invoker: Send + Sync + 'static {
         meta: &'a CallMeta,
     ) -> BoxFuture<'a, Result<Reply, InvokeError>>;
 
-    /// Calls `function` with a value of its input type, if it runs in this process; `None`
-    /// means "not here": the caller goes through [`Invoker::invoke`] with JSON instead.
+    /// Calls `function` with a value of its input type, if it runs in this process; `Err`
+    /// hands the input back, meaning "not here": the caller goes through [`Invoker::invoke`]
+    /// with JSON instead.
     fn invoke_typed<'a>(
         &'a self,
         _function: &'a str,
-        _input: Box<dyn Any + Send>,
+        input: Box<dyn Any + Send>,
         _meta: &'a CallMeta,
-    ) -> Option<BoxFuture<'a, TypedReply>> {
-        None
+    ) -> Result<BoxFuture<'a, TypedReply>, Box<dyn Any + Send>> {
+        Err(input)
     }
 }
 
@@ -114,9 +115,11 @@ impl Invoker for LocalInvoker {
         function: &'a str,
         input: Box<dyn Any + Send>,
         meta: &'a CallMeta,
-    ) -> Option<BoxFuture<'a, TypedReply>> {
-        let service = self.service(function).ok()?;
-        Some(Box::pin(async move {
+    ) -> Result<BoxFuture<'a, TypedReply>, Box<dyn Any + Send>> {
+        let Ok(service) = self.service(function) else {
+            return Err(input);
+        };
+        Ok(Box::pin(async move {
             let output = Arc::new(Mutex::new(None));
             let invocation = Invocation {
                 body: Value::Null,
@@ -168,7 +171,7 @@ impl Invoker for FusedInvoker {
         function: &'a str,
         input: Box<dyn Any + Send>,
         meta: &'a CallMeta,
-    ) -> Option<BoxFuture<'a, TypedReply>> {
+    ) -> Result<BoxFuture<'a, TypedReply>, Box<dyn Any + Send>> {
         self.local.invoke_typed(function, input, meta)
     }
 }

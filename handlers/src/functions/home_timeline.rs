@@ -47,7 +47,7 @@ impl Function for WriteHomeTimeline {
             validate::user_id(&format!("user_mentions_id[{i}]"), id)?;
         }
         let followers = ctx
-            .call::<GetFollowers>(&UserIdInput {
+            .call::<GetFollowers>(UserIdInput {
                 user_id: input.user_id.clone(),
             })
             .await?
@@ -95,7 +95,7 @@ impl Function for HomeTimelineReadFrontend {
     type Output = TimelinePostsOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        let page = ctx.call::<ReadHomeTimeline>(&input).await?;
+        let page = ctx.call::<ReadHomeTimeline>(input).await?;
         Ok(TimelinePostsOutput { posts: page.posts })
     }
 }

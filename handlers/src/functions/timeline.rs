@@ -71,7 +71,7 @@ pub async fn read_page(
         });
     }
     let posts = ctx
-        .call::<ReadPosts>(&ReadPostsInput {
+        .call::<ReadPosts>(ReadPostsInput {
             post_ids: post_ids.clone(),
         })
         .await?

@@ -70,7 +70,7 @@ impl Function for UserTimelineReadFrontend {
     type Output = TimelinePostsOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        let page = ctx.call::<ReadUserTimeline>(&input).await?;
+        let page = ctx.call::<ReadUserTimeline>(input).await?;
         Ok(TimelinePostsOutput { posts: page.posts })
     }
 }

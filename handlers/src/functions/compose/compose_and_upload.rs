@@ -60,7 +60,7 @@ impl Function for ComposeAndUpload {
             timestamp: now_ms(),
             post_type: input.post_type,
         };
-        let post = ctx.call::<StorePost>(&StorePostInput { post }).await?.post;
+        let post = ctx.call::<StorePost>(StorePostInput { post }).await?.post;
 
         let user_timeline = WriteUserTimelineInput {
             user_id: post.creator.user_id.clone(),
@@ -78,8 +78,8 @@ impl Function for ComposeAndUpload {
                 .collect(),
         };
         match tokio::join!(
-            ctx.call::<WriteUserTimeline>(&user_timeline),
-            ctx.call::<WriteHomeTimeline>(&home_timeline)
+            ctx.call::<WriteUserTimeline>(user_timeline),
+            ctx.call::<WriteHomeTimeline>(home_timeline)
         ) {
             (Ok(_), Ok(_)) => Ok(ComposeAndUploadOutput { post }),
             (user, home) => Err(FunctionError::from_callees([user.err(), home.err()])),

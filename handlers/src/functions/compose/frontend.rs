@@ -70,10 +70,10 @@ impl Function for ComposePostFrontend {
             username: input.username,
         };
         let parts = tokio::join!(
-            ctx.call::<UploadUniqueId>(&unique_id),
-            ctx.call::<UploadText>(&text),
-            ctx.call::<UploadCreatorWithUserId>(&creator),
-            ctx.call::<UploadMedia>(&media),
+            ctx.call::<UploadUniqueId>(unique_id),
+            ctx.call::<UploadText>(text),
+            ctx.call::<UploadCreatorWithUserId>(creator),
+            ctx.call::<UploadMedia>(media),
         );
         let (unique_id, text, creator, media) = match parts {
             (Ok(id), Ok(text), Ok(creator), Ok(media)) => (id, text, creator, media),
@@ -87,7 +87,7 @@ impl Function for ComposePostFrontend {
             }
         };
         let composed = ctx
-            .call::<ComposeAndUpload>(&ComposeAndUploadInput {
+            .call::<ComposeAndUpload>(ComposeAndUploadInput {
                 req_id: req_id.clone(),
                 post_id: unique_id.post_id,
                 post_type: input.post_type,

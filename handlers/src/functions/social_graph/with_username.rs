@@ -23,10 +23,8 @@ async fn resolve(ctx: &Ctx, input: FollowWithUsernameInput) -> Result<FollowInpu
     let followee = GetUserIdInput {
         username: input.followee_name,
     };
-    let (user, followee) = tokio::join!(
-        ctx.call::<GetUserId>(&user),
-        ctx.call::<GetUserId>(&followee)
-    );
+    let (user, followee) =
+        tokio::join!(ctx.call::<GetUserId>(user), ctx.call::<GetUserId>(followee));
     match (user, followee) {
         (Ok(user), Ok(followee)) => Ok(FollowInput {
             user_id: user.user_id,
@@ -48,7 +46,7 @@ impl Function for FollowWithUsername {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let ids = resolve(ctx, input).await?;
-        Ok(ctx.call::<Follow>(&ids).await?)
+        Ok(ctx.call::<Follow>(ids).await?)
     }
 }
 
@@ -64,6 +62,6 @@ impl Function for UnfollowWithUsername {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let ids = resolve(ctx, input).await?;
-        Ok(ctx.call::<Unfollow>(&ids).await?)
+        Ok(ctx.call::<Unfollow>(ids).await?)
     }
 }

@@ -65,7 +65,7 @@ impl Function for UploadText {
             if urls.urls.is_empty() {
                 return Ok(UploadUrlsOutput { urls: Vec::new() });
             }
-            ctx.call::<UploadUrls>(&urls).await
+            ctx.call::<UploadUrls>(urls).await
         };
         let resolve = async {
             if mentions.usernames.is_empty() {
@@ -73,7 +73,7 @@ impl Function for UploadText {
                     user_mentions: Vec::new(),
                 });
             }
-            ctx.call::<UploadUserMentions>(&mentions).await
+            ctx.call::<UploadUserMentions>(mentions).await
         };
         let (urls, mentions) = match tokio::join!(shorten, resolve) {
             (Ok(urls), Ok(mentions)) => (urls.urls, mentions.user_mentions),

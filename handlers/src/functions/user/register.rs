@@ -83,7 +83,7 @@ async fn register(
         return Err(user_id_taken(&user_id));
     }
     match ctx
-        .call::<InsertUser>(&InsertUserInput {
+        .call::<InsertUser>(InsertUserInput {
             user_id: user_id.clone(),
         })
         .await
