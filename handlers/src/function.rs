@@ -68,56 +68,60 @@ impl Ctx {
         &self.env.auth
     }
 
-    /// Calls function `F` through the invoker, passing this call's context on. Within one
-    /// process the input and output stay typed values; across processes they travel as JSON.
+    /// Calls function `F` through the invoker, passing this call's context on.
     pub async fn call<F: Function>(&self, input: F::Input) -> Result<F::Output, CalleeFailure> {
-        let typed = self
-            .env
-            .invoker
-            .invoke_typed(F::NAME, Box::new(input), &self.meta);
-        let input = match typed {
-            Ok(call) => {
-                return match call.await {
-                    Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
-                        CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
-                    }),
-                    Err(reply) => Err(CalleeFailure {
-                        callee: F::NAME.into(),
-                        http_status: reply.status,
-                        body: reply.body,
-                    }),
-                };
-            }
-            // Not in this process: the input comes back, to travel as JSON.
-            Err(input) => *input
-                .downcast::<F::Input>()
-                .map_err(|_| CalleeFailure::transport(F::NAME, "invoker returned another input"))?,
-        };
-        let body = serde_json::to_value(&input)
-            .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
-        let reply = self
-            .env
-            .invoker
-            .invoke(F::NAME, body, &self.meta)
-            .await
-            .map_err(|e| match e {
-                InvokeError::DeadlineExceeded => CalleeFailure {
-                    callee: F::NAME.into(),
-                    http_status: 504,
-                    body: FunctionError::DeadlineExceeded.into_envelope("TimeoutError"),
-                },
-                e => CalleeFailure::transport(F::NAME, e.to_string()),
-            })?;
-        if !reply.is_success() {
-            return Err(CalleeFailure {
-                callee: F::NAME.into(),
-                http_status: reply.status,
-                body: reply.body,
-            });
-        }
-        serde_json::from_value(reply.body)
-            .map_err(|e| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}")))
+        invoke_function::<F>(&*self.env.invoker, &self.meta, input).await
     }
+}
+
+/// Calls function `F` through `invoker` with the context `meta`. Within one process the input
+/// and output stay typed values; across processes they travel as JSON. Functions call this
+/// through [`Ctx::call`]; adapters' own routes (DeathStarBench's API) call it directly.
+pub async fn invoke_function<F: Function>(
+    invoker: &dyn Invoker,
+    meta: &CallMeta,
+    input: F::Input,
+) -> Result<F::Output, CalleeFailure> {
+    let input = match invoker.invoke_typed(F::NAME, Box::new(input), meta) {
+        Ok(call) => {
+            return match call.await {
+                Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
+                    CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
+                }),
+                Err(reply) => Err(CalleeFailure {
+                    callee: F::NAME.into(),
+                    http_status: reply.status,
+                    body: reply.body,
+                }),
+            };
+        }
+        // Not in this process: the input comes back, to travel as JSON.
+        Err(input) => *input
+            .downcast::<F::Input>()
+            .map_err(|_| CalleeFailure::transport(F::NAME, "invoker returned another input"))?,
+    };
+    let body = serde_json::to_value(&input)
+        .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
+    let reply = invoker
+        .invoke(F::NAME, body, meta)
+        .await
+        .map_err(|e| match e {
+            InvokeError::DeadlineExceeded => CalleeFailure {
+                callee: F::NAME.into(),
+                http_status: 504,
+                body: FunctionError::DeadlineExceeded.into_envelope("TimeoutError"),
+            },
+            e => CalleeFailure::transport(F::NAME, e.to_string()),
+        })?;
+    if !reply.is_success() {
+        return Err(CalleeFailure {
+            callee: F::NAME.into(),
+            http_status: reply.status,
+            body: reply.body,
+        });
+    }
+    serde_json::from_value(reply.body)
+        .map_err(|e| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}")))
 }
 
 /// Decodes a JSON body into a function's input, naming the offending field on failure.

@@ -16,11 +16,22 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use deathstar_handlers::{Invoker, Reply};
-use serde_json::{Map, Value, json};
+use deathstar_handlers::functions::compose::{ComposePostFrontend, ComposePostInput};
+use deathstar_handlers::functions::social_graph::{
+    Follow, FollowInput, FollowWithUsername, FollowWithUsernameInput, Unfollow,
+    UnfollowWithUsername,
+};
+use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
+use deathstar_handlers::functions::user::{
+    RegisterUserInput, RegisterUserWithId, RegisterUserWithIdInput,
+};
+use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
+use deathstar_handlers::model::Post;
+use deathstar_handlers::{Function, Invoker, Reply, invoke_function};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 /// The project's user id for DeathStarBench's integer user id.
 pub fn user_id(dsb_id: u64) -> String {
@@ -125,19 +136,22 @@ fn id(value: &str) -> Result<String, Refused> {
 }
 
 impl Dsb {
-    async fn call(
+    /// Calls function `F` with this request's context; typed within one process.
+    async fn call<F: Function>(
         &self,
-        function: &str,
-        body: Value,
+        input: F::Input,
         headers: &HeaderMap,
-    ) -> Result<Value, Refused> {
+    ) -> Result<F::Output, Refused> {
         let meta = crate::call_meta(headers, self.timeout);
-        let trace_id = meta.trace_id.clone();
-        match self.invoker.invoke(function, body, &meta).await {
-            Ok(Reply { status: 200, body }) => Ok(body),
-            Ok(reply) => Err(Box::new(crate::into_response(reply, &trace_id))),
-            Err(e) => Err(refuse(StatusCode::BAD_GATEWAY, e.to_string())),
-        }
+        invoke_function::<F>(&*self.invoker, &meta, input)
+            .await
+            .map_err(|failure| {
+                let reply = Reply {
+                    status: failure.http_status,
+                    body: failure.body,
+                };
+                Box::new(crate::into_response(reply, &meta.trace_id))
+            })
     }
 }
 
@@ -150,64 +164,64 @@ async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
         )?[..] else {
             unreachable!("five names give five values")
         };
-        let body = json!({
-            "user_id": id(dsb_user)?, "username": username, "first_name": first,
-            "last_name": last, "password": password,
-        });
-        dsb.call("register-user-with-id", body, &headers).await?;
-        Ok("Success!".into_response())
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
-}
-
-async fn follow(state: State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    edge(
-        state,
-        headers,
-        body,
-        "social-graph-follow",
-        "social-graph-follow-with-username",
-    )
-    .await
-}
-
-async fn unfollow(state: State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    edge(
-        state,
-        headers,
-        body,
-        "social-graph-unfollow",
-        "social-graph-unfollow-with-username",
-    )
-    .await
-}
-
-/// Follow or unfollow, by ids (`user_id`, `followee_id`) or by names (`user_name`, `followee_name`).
-async fn edge(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    body: Bytes,
-    by_id: &str,
-    by_name: &str,
-) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    let run = async {
-        let (function, body) = if let Ok(ids) = required(&form, &["user_id", "followee_id"]) {
-            (
-                by_id,
-                json!({"user_id": id(ids[0])?, "followee_id": id(ids[1])?}),
-            )
-        } else {
-            let names = required(&form, &["user_name", "followee_name"])?;
-            (
-                by_name,
-                json!({"username": names[0], "followee_name": names[1]}),
-            )
+        let input = RegisterUserWithIdInput {
+            user_id: id(dsb_user)?,
+            user: RegisterUserInput {
+                username: username.into(),
+                first_name: first.into(),
+                last_name: last.into(),
+                password: password.into(),
+            },
         };
-        dsb.call(function, body, &headers).await?;
+        dsb.call::<RegisterUserWithId>(input, &headers).await?;
         Ok("Success!".into_response())
     };
     run.await.unwrap_or_else(|refused: Refused| *refused)
+}
+
+async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+    let run = async {
+        match edge(&body)? {
+            Edge::Ids(input) => drop(dsb.call::<Follow>(input, &headers).await?),
+            Edge::Names(input) => drop(dsb.call::<FollowWithUsername>(input, &headers).await?),
+        }
+        Ok("Success!".into_response())
+    };
+    run.await.unwrap_or_else(|refused: Refused| *refused)
+}
+
+async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+    let run = async {
+        match edge(&body)? {
+            Edge::Ids(input) => drop(dsb.call::<Unfollow>(input, &headers).await?),
+            Edge::Names(input) => drop(dsb.call::<UnfollowWithUsername>(input, &headers).await?),
+        }
+        Ok("Success!".into_response())
+    };
+    run.await.unwrap_or_else(|refused: Refused| *refused)
+}
+
+/// The two ways DSB names the ends of an edge.
+enum Edge {
+    Ids(FollowInput),
+    Names(FollowWithUsernameInput),
+}
+
+/// A follow or unfollow form: by ids (`user_id`, `followee_id`) or by names (`user_name`,
+/// `followee_name`).
+fn edge(body: &[u8]) -> Result<Edge, Refused> {
+    let form = parse_form(&String::from_utf8_lossy(body));
+    if let Ok(ids) = required(&form, &["user_id", "followee_id"]) {
+        return Ok(Edge::Ids(FollowInput {
+            user_id: id(ids[0])?,
+            followee_id: id(ids[1])?,
+        }));
+    }
+    let names = required(&form, &["user_name", "followee_name"])?;
+    Ok(Edge::Names(FollowWithUsernameInput {
+        username: names[0].into(),
+        followee_name: names[1].into(),
+    }))
 }
 
 async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -218,41 +232,48 @@ async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -
             .trim()
             .parse()
             .map_err(|_| refuse(StatusCode::BAD_REQUEST, "post_type must be 0 to 3"))?;
-        let mut body = json!({
-            "username": fields[0], "user_id": id(fields[1])?, "text": fields[2], "post_type": post_type,
-        });
         // Media lists are JSON arrays inside the form value, e.g. media_ids=["123","456"].
-        for key in ["media_ids", "media_types"] {
-            if let Some(list) = form.get(key).filter(|v| !v.is_empty()) {
-                let parsed: Value = serde_json::from_str(list).map_err(|_| {
-                    refuse(
-                        StatusCode::BAD_REQUEST,
-                        format!("{key} must be a JSON array"),
-                    )
-                })?;
-                body[key] = parsed;
-            }
-        }
-        dsb.call("compose-post-frontend", body, &headers).await?;
+        let list = |key: &str| -> Result<Option<Vec<String>>, Refused> {
+            let Some(text) = form.get(key).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            serde_json::from_str(text).map(Some).map_err(|_| {
+                let message = format!("{key} must be a JSON array of strings");
+                refuse(StatusCode::BAD_REQUEST, message)
+            })
+        };
+        let input = ComposePostInput {
+            username: fields[0].into(),
+            user_id: id(fields[1])?,
+            text: fields[2].into(),
+            post_type,
+            media_ids: list("media_ids")?,
+            media_types: list("media_types")?,
+            media_id: None,
+            media_type: None,
+        };
+        dsb.call::<ComposePostFrontend>(input, &headers).await?;
         Ok("Successfully upload post".into_response())
     };
     run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
 async fn home_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline(state, headers, query, "home-timeline-read-frontend").await
+    timeline::<HomeTimelineReadFrontend>(state, headers, query).await
 }
 
 async fn user_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline(state, headers, query, "user-timeline-read-frontend").await
+    timeline::<UserTimelineReadFrontend>(state, headers, query).await
 }
 
-async fn timeline(
+async fn timeline<F>(
     State(dsb): State<Arc<Dsb>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
-    function: &str,
-) -> Response {
+) -> Response
+where
+    F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
+{
     let form = parse_form(query.as_deref().unwrap_or_default());
     let run = async {
         let fields = required(&form, &["user_id", "start", "stop"])?;
@@ -264,42 +285,80 @@ async fn timeline(
         let (start, stop) = (number(fields[1])?, number(fields[2])?);
         // DSB answers an empty or backwards window with an empty list, not an error.
         if stop <= start || start < 0 {
-            return Ok(axum::Json(json!([])).into_response());
+            return Ok(json_response(b"[]".to_vec()));
         }
-        let body = json!({"user_id": id(fields[0])?, "start": start, "stop": stop});
-        let reply = dsb.call(function, body, &headers).await?;
-        let posts: Vec<Value> = reply["posts"]
-            .as_array()
-            .map(|posts| posts.iter().map(dsb_post).collect())
-            .unwrap_or_default();
-        Ok(axum::Json(Value::Array(posts)).into_response())
+        let input = ReadTimelineInput {
+            user_id: id(fields[0])?,
+            start,
+            stop,
+        };
+        let output = dsb.call::<F>(input, &headers).await?;
+        let posts: Vec<DsbPost> = output.posts.iter().map(|p| DsbPost(p)).collect();
+        let body = serde_json::to_vec(&posts).map_err(|e| {
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot encode posts: {e}"),
+            )
+        })?;
+        Ok(json_response(body))
     };
     run.await.unwrap_or_else(|refused: Refused| *refused)
 }
 
+fn json_response(body: Vec<u8>) -> Response {
+    let content_type = [(header::CONTENT_TYPE, "application/json")];
+    (content_type, body).into_response()
+}
+
 /// A post as DSB's timeline JSON has it: ids and timestamp as strings, DSB's integer user ids.
-fn dsb_post(post: &Value) -> Value {
-    let user = |u: &Value| {
-        let id = u["user_id"].as_str().unwrap_or_default();
-        json!({"user_id": dsb_id(id).unwrap_or_else(|| id.to_owned()), "username": u["username"]})
-    };
-    let mut out = Map::new();
-    out.insert("post_id".into(), post["post_id"].clone());
-    out.insert("creator".into(), user(&post["creator"]));
-    out.insert("req_id".into(), post["req_id"].clone());
-    out.insert("text".into(), post["text"].clone());
-    let mentions = post["user_mentions"]
-        .as_array()
-        .map(|m| m.iter().map(user).collect());
-    out.insert(
-        "user_mentions".into(),
-        Value::Array(mentions.unwrap_or_default()),
-    );
-    out.insert("media".into(), post["media"].clone());
-    out.insert("urls".into(), post["urls"].clone());
-    out.insert("timestamp".into(), post["timestamp"].to_string().into());
-    out.insert("post_type".into(), post["post_type"].clone());
-    Value::Object(out)
+/// Written straight from the post, without an intermediate JSON tree.
+struct DsbPost<'a>(&'a Post);
+
+/// A user (creator or mention) with DSB's integer id when it has one.
+struct DsbUser<'a> {
+    user_id: &'a str,
+    username: &'a str,
+}
+
+impl Serialize for DsbUser<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut user = serializer.serialize_struct("User", 2)?;
+        match dsb_id(self.user_id) {
+            Some(id) => user.serialize_field("user_id", &id)?,
+            None => user.serialize_field("user_id", self.user_id)?,
+        }
+        user.serialize_field("username", self.username)?;
+        user.end()
+    }
+}
+
+impl Serialize for DsbPost<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let post = self.0;
+        let mentions: Vec<DsbUser> = post
+            .user_mentions
+            .iter()
+            .map(|m| DsbUser {
+                user_id: &m.user_id,
+                username: &m.username,
+            })
+            .collect();
+        let creator = DsbUser {
+            user_id: &post.creator.user_id,
+            username: &post.creator.username,
+        };
+        let mut out = serializer.serialize_struct("Post", 9)?;
+        out.serialize_field("post_id", &post.post_id)?;
+        out.serialize_field("creator", &creator)?;
+        out.serialize_field("req_id", &post.req_id)?;
+        out.serialize_field("text", &post.text)?;
+        out.serialize_field("user_mentions", &mentions)?;
+        out.serialize_field("media", &post.media)?;
+        out.serialize_field("urls", &post.urls)?;
+        out.serialize_field("timestamp", &post.timestamp.to_string())?;
+        out.serialize_field("post_type", &post.post_type)?;
+        out.end()
+    }
 }
 
 #[cfg(test)]

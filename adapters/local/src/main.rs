@@ -18,6 +18,11 @@ use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_http::{HttpOptions, dsb, router};
 
+// Every request allocates many small strings and vectors; glibc's malloc took a third of the
+// CPU under load (docs/BENCHMARKS.md), mimalloc's thread-local free lists far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(
     version,

@@ -7,7 +7,7 @@ pub mod media;
 pub mod post_storage;
 pub mod social_graph;
 pub mod text;
-mod timeline;
+pub mod timeline;
 pub mod unique_id;
 pub mod url_shorten;
 pub mod user;
