@@ -88,9 +88,9 @@ async fn main() -> anyhow::Result<()> {
         Some(secret) => AuthKey::new(secret),
         None => stored_auth_key(&args.data_dir)?,
     };
-    let registry = Registry::in_process(stores, auth);
+    let registry = Registry::in_process(stores, auth.clone());
     let timeout = Duration::from_secs(args.timeout_secs);
-    let dsb = dsb::router(Arc::new(registry.local_invoker()), timeout);
+    let dsb = dsb::router(Arc::new(registry.local_invoker()), timeout, auth);
     let options = HttpOptions {
         timeout,
         ..HttpOptions::default()

@@ -93,7 +93,9 @@ async fn main() -> anyhow::Result<()> {
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
     let remote = Arc::new(GatewayInvoker::new(urls, args.exec_timeout));
-    let registry = Registry::fused(stores, auth, remote.clone(), |name| wanted.contains(&name));
+    let registry = Registry::fused(stores, auth.clone(), remote.clone(), |name| {
+        wanted.contains(&name)
+    });
     let hosted = registry.hosted();
     let options = HttpOptions {
         timeout: args.exec_timeout,
@@ -106,7 +108,7 @@ async fn main() -> anyhow::Result<()> {
     let mut app = router(registry.clone(), options);
     if args.dsb_routes {
         let invoker = FusedInvoker::new(registry.local_invoker(), remote);
-        app = app.merge(dsb::router(Arc::new(invoker), args.exec_timeout));
+        app = app.merge(dsb::router(Arc::new(invoker), args.exec_timeout, auth));
     }
     axum::serve(listener, app)
         .with_graceful_shutdown(async {

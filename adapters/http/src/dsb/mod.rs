@@ -1,6 +1,7 @@
-//! DeathStarBench's own HTTP API (its nginx `/wrk2-api/` routes), mapped onto the functions,
-//! so that DSB's wrk2 Lua scripts and `init_social_graph.py` run against this project
-//! unchanged.
+//! DeathStarBench's own HTTP API, mapped onto the functions: its nginx `/wrk2-api/` routes
+//! (`wrk2.rs`), so that DSB's wrk2 Lua scripts and `init_social_graph.py` run against this project
+//! unchanged, and its browser routes `/api/` (`api.rs`), which act for the user named by the
+//! `login_token` cookie that `/api/user/login` sets.
 //!
 //! Parameters come as DSB sends them: form bodies (not percent-encoded: raw spaces, `@`, `:`,
 //! `/`, quotes) and query strings. DSB's user ids are small integers; here a user id is 32 hex
@@ -8,27 +9,28 @@
 //! ([`dsb_id`]): `user_id=5` is `00000000000000000000000000000005`, and usernames are as sent
 //! (`username_5`). Replies are DSB's: `Success!`, `Successfully upload post`, timelines as JSON
 //! arrays with ids and timestamps as strings. Errors keep the project's JSON envelope and status.
+//!
+//! This module holds what both route sets share: the id mapping, form parsing, calling a
+//! function, and composing, following and reading timelines once the user is known.
 
+mod api;
+mod wrk2;
+
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::functions::compose::{ComposePostFrontend, ComposePostInput};
 use deathstar_handlers::functions::social_graph::{
     Follow, FollowInput, FollowWithUsername, FollowWithUsernameInput, Unfollow,
     UnfollowWithUsername,
 };
 use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
-use deathstar_handlers::functions::user::{
-    RegisterUserInput, RegisterUserWithId, RegisterUserWithIdInput,
-};
-use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 use deathstar_handlers::model::Post;
 use deathstar_handlers::{Function, Invoker, Reply, invoke_function};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
@@ -46,21 +48,30 @@ pub fn dsb_id(user_id: &str) -> Option<String> {
         .map(|id| id.to_string())
 }
 
+/// A user id as the DSB routes print it: DSB's integer when [`dsb_id`] maps it, else the
+/// project's id.
+fn printed_id(user_id: &str) -> Cow<'_, str> {
+    dsb_id(user_id).map_or(Cow::Borrowed(user_id), Cow::Owned)
+}
+
 struct Dsb {
     invoker: Arc<dyn Invoker>,
     timeout: Duration,
+    /// Verifies the `login_token` cookie of the `/api/` routes.
+    auth: AuthKey,
 }
 
-/// The `/wrk2-api/` routes, calling functions through `invoker`.
-pub fn router(invoker: Arc<dyn Invoker>, timeout: Duration) -> Router {
-    Router::new()
-        .route("/wrk2-api/user/register", post(register))
-        .route("/wrk2-api/user/follow", post(follow))
-        .route("/wrk2-api/user/unfollow", post(unfollow))
-        .route("/wrk2-api/post/compose", post(compose))
-        .route("/wrk2-api/home-timeline/read", get(home_timeline))
-        .route("/wrk2-api/user-timeline/read", get(user_timeline))
-        .with_state(Arc::new(Dsb { invoker, timeout }))
+/// The `/wrk2-api/` and `/api/` routes, calling functions through `invoker`; `auth` must be the
+/// key that `user-service-login` signs tokens with.
+pub fn router(invoker: Arc<dyn Invoker>, timeout: Duration, auth: AuthKey) -> Router {
+    let dsb = Dsb {
+        invoker,
+        timeout,
+        auth,
+    };
+    wrk2::routes()
+        .merge(api::routes())
+        .with_state(Arc::new(dsb))
 }
 
 type Form = HashMap<String, String>;
@@ -70,6 +81,11 @@ type Refused = Box<Response>;
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Refused {
     Box::new((status, message.into()).into_response())
+}
+
+/// The response of a handler's body: what it built, or the refusal.
+async fn respond(run: impl Future<Output = Result<Response, Refused>>) -> Response {
+    run.await.unwrap_or_else(|refused| *refused)
 }
 
 /// Parses `a=b&c=d` leniently, as DSB's nginx does: percent-escapes and `+` (a space, as
@@ -135,70 +151,81 @@ fn id(value: &str) -> Result<String, Refused> {
         .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a user id: {value}")))
 }
 
-impl Dsb {
-    /// Calls function `F` with this request's context; typed within one process.
-    async fn call<F: Function>(
-        &self,
-        input: F::Input,
-        headers: &HeaderMap,
-    ) -> Result<F::Output, Refused> {
-        let meta = crate::call_meta(headers, self.timeout);
-        invoke_function::<F>(&*self.invoker, &meta, input)
-            .await
-            .map_err(|failure| {
-                let reply = Reply {
-                    status: failure.http_status,
-                    body: failure.body,
-                };
-                Box::new(crate::into_response(reply, &meta.trace_id))
+/// Who a request acts for: from the form on `/wrk2-api/`, from the login token on `/api/`.
+struct Author {
+    user_id: String,
+    username: String,
+}
+
+/// A post to compose, from the form fields both APIs share: `text`, `post_type` and optional
+/// `media_ids`, `media_types`.
+struct NewPost {
+    text: String,
+    post_type: u8,
+    media_ids: Option<Vec<String>>,
+    media_types: Option<Vec<String>>,
+}
+
+impl NewPost {
+    fn from_form(form: &Form) -> Result<NewPost, Refused> {
+        let [text, post_type] = required(form, &["text", "post_type"])?[..] else {
+            unreachable!("two names give two values")
+        };
+        let post_type: u8 = post_type
+            .trim()
+            .parse()
+            .map_err(|_| refuse(StatusCode::BAD_REQUEST, "post_type must be 0 to 3"))?;
+        // Media lists are JSON arrays inside the form value, e.g. media_ids=["123","456"].
+        let list = |key: &str| -> Result<Option<Vec<String>>, Refused> {
+            let Some(text) = form.get(key).filter(|v| !v.is_empty()) else {
+                return Ok(None);
+            };
+            serde_json::from_str(text).map(Some).map_err(|_| {
+                let message = format!("{key} must be a JSON array of strings");
+                refuse(StatusCode::BAD_REQUEST, message)
             })
+        };
+        Ok(NewPost {
+            text: text.into(),
+            post_type,
+            media_ids: list("media_ids")?,
+            media_types: list("media_types")?,
+        })
     }
 }
 
-async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    let run = async {
-        let [first, last, username, password, dsb_user] = required(
-            &form,
-            &["first_name", "last_name", "username", "password", "user_id"],
-        )?[..] else {
-            unreachable!("five names give five values")
-        };
-        let input = RegisterUserWithIdInput {
-            user_id: id(dsb_user)?,
-            user: RegisterUserInput {
-                username: username.into(),
-                first_name: first.into(),
-                last_name: last.into(),
-                password: password.into(),
-            },
-        };
-        dsb.call::<RegisterUserWithId>(input, &headers).await?;
-        Ok("Success!".into_response())
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
+/// Positions `start` (inclusive) to `stop` (exclusive) of a timeline, from the query.
+#[derive(Clone, Copy)]
+struct Window {
+    start: i64,
+    stop: i64,
 }
 
-async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    let run = async {
-        match edge(&body)? {
-            Edge::Ids(input) => drop(dsb.call::<Follow>(input, &headers).await?),
-            Edge::Names(input) => drop(dsb.call::<FollowWithUsername>(input, &headers).await?),
-        }
-        Ok("Success!".into_response())
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
+impl Window {
+    fn from_form(form: &Form) -> Result<Window, Refused> {
+        let fields = required(form, &["start", "stop"])?;
+        let number = |v: &str| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a number: {v}")))
+        };
+        Ok(Window {
+            start: number(fields[0])?,
+            stop: number(fields[1])?,
+        })
+    }
+
+    /// DSB answers an empty or backwards window with an empty list, not an error.
+    fn is_empty(self) -> bool {
+        self.stop <= self.start || self.start < 0
+    }
 }
 
-async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    let run = async {
-        match edge(&body)? {
-            Edge::Ids(input) => drop(dsb.call::<Unfollow>(input, &headers).await?),
-            Edge::Names(input) => drop(dsb.call::<UnfollowWithUsername>(input, &headers).await?),
-        }
-        Ok("Success!".into_response())
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
+/// Whether a follow form makes or removes its edge.
+#[derive(Clone, Copy)]
+enum Change {
+    Follow,
+    Unfollow,
 }
 
 /// The two ways DSB names the ends of an edge.
@@ -224,85 +251,101 @@ fn edge(body: &[u8]) -> Result<Edge, Refused> {
     }))
 }
 
-async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    let run = async {
-        let fields = required(&form, &["username", "user_id", "text", "post_type"])?;
-        let post_type: u8 = fields[3]
-            .trim()
-            .parse()
-            .map_err(|_| refuse(StatusCode::BAD_REQUEST, "post_type must be 0 to 3"))?;
-        // Media lists are JSON arrays inside the form value, e.g. media_ids=["123","456"].
-        let list = |key: &str| -> Result<Option<Vec<String>>, Refused> {
-            let Some(text) = form.get(key).filter(|v| !v.is_empty()) else {
-                return Ok(None);
-            };
-            serde_json::from_str(text).map(Some).map_err(|_| {
-                let message = format!("{key} must be a JSON array of strings");
-                refuse(StatusCode::BAD_REQUEST, message)
+impl Dsb {
+    /// Calls function `F` with this request's context; typed within one process.
+    async fn call<F: Function>(
+        &self,
+        input: F::Input,
+        headers: &HeaderMap,
+    ) -> Result<F::Output, Refused> {
+        let meta = crate::call_meta(headers, self.timeout);
+        invoke_function::<F>(&*self.invoker, &meta, input)
+            .await
+            .map_err(|failure| {
+                let reply = Reply {
+                    status: failure.http_status,
+                    body: failure.body,
+                };
+                Box::new(crate::into_response(reply, &meta.trace_id))
             })
-        };
+    }
+
+    /// Composes `post` as `author`; DSB's reply.
+    async fn compose(
+        &self,
+        headers: &HeaderMap,
+        author: Author,
+        post: NewPost,
+    ) -> Result<Response, Refused> {
         let input = ComposePostInput {
-            username: fields[0].into(),
-            user_id: id(fields[1])?,
-            text: fields[2].into(),
-            post_type,
-            media_ids: list("media_ids")?,
-            media_types: list("media_types")?,
+            username: author.username,
+            user_id: author.user_id,
+            text: post.text,
+            post_type: post.post_type,
+            media_ids: post.media_ids,
+            media_types: post.media_types,
             media_id: None,
             media_type: None,
         };
-        dsb.call::<ComposePostFrontend>(input, &headers).await?;
+        self.call::<ComposePostFrontend>(input, headers).await?;
         Ok("Successfully upload post".into_response())
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
-}
+    }
 
-async fn home_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline::<HomeTimelineReadFrontend>(state, headers, query).await
-}
+    /// Makes or removes the edge a follow form (`body`) names.
+    async fn change_edge(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        change: Change,
+    ) -> Result<(), Refused> {
+        match (edge(body)?, change) {
+            (Edge::Ids(input), Change::Follow) => drop(self.call::<Follow>(input, headers).await?),
+            (Edge::Names(input), Change::Follow) => {
+                drop(self.call::<FollowWithUsername>(input, headers).await?)
+            }
+            (Edge::Ids(input), Change::Unfollow) => {
+                drop(self.call::<Unfollow>(input, headers).await?)
+            }
+            (Edge::Names(input), Change::Unfollow) => {
+                drop(self.call::<UnfollowWithUsername>(input, headers).await?)
+            }
+        }
+        Ok(())
+    }
 
-async fn user_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline::<UserTimelineReadFrontend>(state, headers, query).await
-}
-
-async fn timeline<F>(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response
-where
-    F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
-{
-    let form = parse_form(query.as_deref().unwrap_or_default());
-    let run = async {
-        let fields = required(&form, &["user_id", "start", "stop"])?;
-        let number = |v: &str| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a number: {v}")))
-        };
-        let (start, stop) = (number(fields[1])?, number(fields[2])?);
-        // DSB answers an empty or backwards window with an empty list, not an error.
-        if stop <= start || start < 0 {
+    /// `window` of `user_id`'s timeline `F` (home or user), as DSB's JSON post array.
+    async fn timeline<F>(
+        &self,
+        headers: &HeaderMap,
+        user_id: String,
+        window: Window,
+    ) -> Result<Response, Refused>
+    where
+        F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
+    {
+        if window.is_empty() {
             return Ok(json_response(b"[]".to_vec()));
         }
         let input = ReadTimelineInput {
-            user_id: id(fields[0])?,
-            start,
-            stop,
+            user_id,
+            start: window.start,
+            stop: window.stop,
         };
-        let output = dsb.call::<F>(input, &headers).await?;
+        let output = self.call::<F>(input, headers).await?;
         let posts: Vec<DsbPost> = output.posts.iter().map(|p| DsbPost(p)).collect();
-        let body = serde_json::to_vec(&posts).map_err(|e| {
-            refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot encode posts: {e}"),
-            )
-        })?;
-        Ok(json_response(body))
-    };
-    run.await.unwrap_or_else(|refused: Refused| *refused)
+        json(&posts)
+    }
+}
+
+/// `value` as a JSON response, or a 500 if it does not encode.
+fn json(value: &impl Serialize) -> Result<Response, Refused> {
+    let body = serde_json::to_vec(value).map_err(|e| {
+        refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the reply: {e}"),
+        )
+    })?;
+    Ok(json_response(body))
 }
 
 fn json_response(body: Vec<u8>) -> Response {
@@ -323,10 +366,7 @@ struct DsbUser<'a> {
 impl Serialize for DsbUser<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut user = serializer.serialize_struct("User", 2)?;
-        match dsb_id(self.user_id) {
-            Some(id) => user.serialize_field("user_id", &id)?,
-            None => user.serialize_field("user_id", self.user_id)?,
-        }
+        user.serialize_field("user_id", &printed_id(self.user_id))?;
         user.serialize_field("username", self.username)?;
         user.end()
     }
