@@ -443,3 +443,306 @@ async fn deathstarbench_routes_take_dsb_requests() {
     assert_eq!(reply, (200, "Success!".into()));
     server.interrupt();
 }
+
+/// DeathStarBench's browser routes, `/api/`: register and log in as its pages do, then act as
+/// the user the `login_token` cookie names.
+#[tokio::test]
+async fn browser_api_routes_use_the_login_cookie() {
+    use deathstar_handlers::auth::{AuthKey, Claims};
+    use reqwest::Method;
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path()).await;
+    // Redirects are part of the contract: see them, do not follow them.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    struct Reply {
+        status: u16,
+        headers: reqwest::header::HeaderMap,
+        body: String,
+    }
+    impl Reply {
+        fn header(&self, name: &str) -> &str {
+            self.headers
+                .get(name)
+                .unwrap_or_else(|| panic!("no {name} header: {:?}", self.headers))
+                .to_str()
+                .unwrap()
+        }
+        fn json(&self) -> Value {
+            serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+        }
+    }
+    let send = |method: Method, path: &str, body: &str, token: Option<&str>| {
+        let mut request = client
+            .request(method, format!("{}{path}", server.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        if let Some(token) = token {
+            request = request.header("Cookie", format!("theme=dark; login_token={token}"));
+        }
+        let is_api = path.starts_with("/api/");
+        async move {
+            let response = request.send().await.unwrap();
+            let reply = Reply {
+                status: response.status().as_u16(),
+                headers: response.headers().clone(),
+                body: response.text().await.unwrap(),
+            };
+            if is_api {
+                assert_eq!(reply.header("access-control-allow-origin"), "*");
+            }
+            reply
+        }
+    };
+
+    for name in ["alice", "bob", "carol"] {
+        let form = format!("first_name={name}&last_name=L&username={name}&password=pw_{name}");
+        let reply = send(Method::POST, "/api/user/register", &form, None).await;
+        assert_eq!(reply.status, 302, "{}", reply.body);
+        assert_eq!(reply.header("location"), "../../index.html");
+    }
+    // A user with a DSB id, registered as wrk2 does: lists print it as DSB's integer.
+    let form = "first_name=d&last_name=d&username=dave&password=pw&user_id=7";
+    assert_eq!(
+        send(Method::POST, "/wrk2-api/user/register", form, None)
+            .await
+            .status,
+        200
+    );
+    let reply = send(Method::POST, "/api/user/register", "username=x", None).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (400, "Incomplete arguments")
+    );
+    let form = "first_name=a&last_name=b&username=alice&password=p";
+    let reply = send(Method::POST, "/api/user/register", form, None).await;
+    assert_eq!(reply.status, 409, "a taken username");
+
+    let login = |name: &'static str| {
+        let send = &send;
+        async move {
+            let form = format!("username={name}&password=pw_{name}");
+            let reply = send(Method::POST, "/api/user/login", &form, None).await;
+            assert_eq!(reply.status, 302, "{}", reply.body);
+            assert_eq!(
+                reply.header("location"),
+                format!("../../main.html?username={name}")
+            );
+            let cookie = reply.header("set-cookie");
+            let token = cookie
+                .strip_prefix("login_token=")
+                .and_then(|rest| rest.split(';').next())
+                .unwrap_or_else(|| panic!("{cookie}"))
+                .to_owned();
+            assert!(cookie.contains("; Path=/"), "{cookie}");
+            assert!(cookie.contains("; Max-Age=86400"), "{cookie}");
+            token
+        }
+    };
+    let alice = login("alice").await;
+    let bob = login("bob").await;
+    let carol = login("carol").await;
+    let reply = send(
+        Method::POST,
+        "/api/user/login",
+        "username=alice&password=wrong",
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.headers.get("set-cookie").is_none());
+    let reply = send(Method::POST, "/api/user/login", "username=alice", None).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (400, "Incomplete arguments")
+    );
+
+    let mut ids = std::collections::HashMap::new();
+    for name in ["alice", "bob", "carol"] {
+        let (_, reply) = server
+            .call("get-user-id", json!({ "username": name }))
+            .await;
+        ids.insert(name, reply["user_id"].as_str().unwrap().to_owned());
+    }
+
+    // Follows by name, as the contact page sends them.
+    for (who, whom) in [
+        ("bob", "alice"),
+        ("carol", "alice"),
+        ("dave", "alice"),
+        ("alice", "bob"),
+    ] {
+        let form = format!("user_name={who}&followee_name={whom}");
+        let reply = send(Method::POST, "/api/user/follow", &form, None).await;
+        assert_eq!(reply.status, 302, "{}", reply.body);
+        assert_eq!(reply.header("location"), "../../contact.html");
+    }
+    let reply = send(Method::POST, "/api/user/follow", "user_name=bob", None).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (400, "Incomplete arguments")
+    );
+    let reply = send(
+        Method::POST,
+        "/api/user/unfollow",
+        "user_name=carol&followee_name=alice",
+        None,
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, ""));
+
+    // Compose as create-post.js does (not percent-encoded); the author is the token's user.
+    let form = "post_type=0&text=hello @bob http://example.com/x&media_ids=[\"123\"]&media_types=[\"png\"]";
+    let reply = send(Method::POST, "/api/post/compose", form, Some(&alice)).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, "Successfully upload post")
+    );
+    let reply = send(
+        Method::POST,
+        "/api/post/compose",
+        "post_type=0",
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (400, "Incomplete arguments")
+    );
+
+    let reply = send(
+        Method::GET,
+        "/api/user-timeline/read?start=0&stop=10",
+        "",
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let posts = reply.json();
+    assert_eq!(posts.as_array().unwrap().len(), 1, "{posts}");
+    assert_eq!(
+        posts[0]["creator"],
+        json!({"user_id": ids["alice"], "username": "alice"})
+    );
+    assert_eq!(
+        posts[0]["media"],
+        json!([{"media_id": "123", "media_type": "png"}])
+    );
+    assert!(
+        posts[0]["timestamp"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    // Bob follows alice; carol no longer does.
+    let reply = send(
+        Method::GET,
+        "/api/home-timeline/read?start=0&stop=10",
+        "",
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()[0]["text"], posts[0]["text"]);
+    let reply = send(
+        Method::GET,
+        "/api/home-timeline/read?start=0&stop=10",
+        "",
+        Some(&carol),
+    )
+    .await;
+    assert_eq!((reply.status, reply.json()), (200, json!([])));
+    let reply = send(
+        Method::GET,
+        "/api/home-timeline/read?start=3&stop=3",
+        "",
+        Some(&bob),
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "[]"));
+
+    let reply = send(Method::GET, "/api/user/get_follower", "", Some(&alice)).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!([{"follower_id": ids["bob"]}, {"follower_id": "7"}])
+    );
+    let reply = send(Method::GET, "/api/user/get_followee", "", Some(&alice)).await;
+    assert_eq!(reply.json(), json!([{"followee_id": ids["bob"]}]));
+
+    // Preflight.
+    for path in [
+        "/api/post/compose",
+        "/api/user/get_followee",
+        "/api/user/login",
+    ] {
+        let reply = send(Method::OPTIONS, path, "", None).await;
+        assert_eq!((reply.status, reply.body.as_str()), (204, ""), "{path}");
+        assert!(
+            reply
+                .header("access-control-allow-methods")
+                .contains("POST")
+        );
+    }
+
+    // No token, a token signed with another key, a token whose claims were changed, an
+    // expired one (signed with the server's own key, which it keeps in its data directory).
+    let forged = AuthKey::new("not the server's").issue(&ids["bob"], "bob");
+    let [header, _, signature] = alice.split('.').collect::<Vec<_>>()[..] else {
+        panic!("{alice}")
+    };
+    let bobs_claims = bob.split('.').nth(1).unwrap();
+    let tampered = format!("{header}.{bobs_claims}.{signature}");
+    let secret = std::fs::read_to_string(dir.path().join("auth-secret")).unwrap();
+    let expired = AuthKey::new(secret.trim()).sign(&Claims {
+        user_id: ids["alice"].clone(),
+        username: "alice".into(),
+        timestamp: "1000000000".into(),
+        ttl: "3600".into(),
+    });
+    for token in [
+        None,
+        Some(""),
+        Some("garbage"),
+        Some(&forged),
+        Some(&tampered),
+        Some(&expired),
+    ] {
+        for (method, path, body) in [
+            (Method::POST, "/api/post/compose", "post_type=0&text=sneaky"),
+            (Method::GET, "/api/user-timeline/read?start=0&stop=10", ""),
+            (Method::GET, "/api/home-timeline/read?start=0&stop=10", ""),
+            (Method::GET, "/api/user/get_follower", ""),
+            (Method::GET, "/api/user/get_followee", ""),
+        ] {
+            let reply = send(method, path, body, token).await;
+            assert_eq!(reply.status, 401, "{path} with {token:?}: {}", reply.body);
+            assert_eq!(
+                reply.json()["status"],
+                "UnauthorizedError",
+                "{}",
+                reply.body
+            );
+        }
+    }
+    let reply = send(Method::GET, "/api/user-timeline/read?stop=10", "", None).await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (400, "Incomplete arguments"),
+        "arguments are checked before the token, as DSB does"
+    );
+    // Nothing was posted by the refused requests.
+    let reply = send(
+        Method::GET,
+        "/api/user-timeline/read?start=0&stop=10",
+        "",
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(reply.json(), json!([]));
+    server.interrupt();
+}
