@@ -210,6 +210,11 @@ impl<F: Function> tower::Service<Invocation> for FunctionService<F> {
                 function.call(&ctx, input).await
             };
             let result = match deadline {
+                // Expired before it started (queued too long, or a caller out of time): no
+                // work is done. A body that never waits would otherwise outrun the timer.
+                Some(at) if tokio::time::Instant::now() >= at => {
+                    Err(FunctionError::DeadlineExceeded)
+                }
                 Some(at) => tokio::time::timeout_at(at, run)
                     .await
                     .unwrap_or(Err(FunctionError::DeadlineExceeded)),

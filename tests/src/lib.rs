@@ -45,7 +45,7 @@ pub struct Net {
 /// Where a test deployment keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// redb in a temporary directory.
+    /// The embedded store in a temporary directory.
     Embedded,
     /// MongoDB (FerretDB in the test script) and Redis, in a namespace of the test's own.
     MongoRedis,

@@ -16,6 +16,7 @@ use clap::Parser;
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::store::embedded;
 use deathstar_http::{HttpOptions, dsb, router};
 
 // Every request allocates many small strings and vectors; glibc's malloc took a third of the
@@ -55,6 +56,10 @@ struct Args {
     /// Prefix of MongoDB collection names and Redis keys (to share servers); empty: the seed's.
     #[arg(long, env = "DS_NAMESPACE", default_value = "")]
     namespace: String,
+    /// When the embedded store flushes its log to the disk: `always` (before answering each
+    /// write) or an interval such as `100ms` (MongoDB's default journal interval).
+    #[arg(long, env = "DS_FSYNC", default_value = "100ms")]
+    fsync: embedded::Sync,
 }
 
 impl Args {
@@ -65,6 +70,7 @@ impl Args {
             redis_port: Some(self.redis_port),
             timeout: Duration::from_millis(self.store_timeout_ms),
             namespace: self.namespace.clone(),
+            sync: self.fsync,
         }
     }
 }

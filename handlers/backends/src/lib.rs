@@ -4,7 +4,7 @@
 //!
 //! | configuration | durable stores | caches (posts, timelines) |
 //! |---|---|---|
-//! | nothing | embedded (redb in the data dir) | in memory / none |
+//! | nothing | embedded (memory + a log file in the data dir) | none (posts are in memory) |
 //! | `MONGO_URI` | MongoDB | in memory / none |
 //! | `REDIS_SERVER` (+ `REDIS_PORT`) | embedded | Redis |
 //! | both | MongoDB | Redis |
@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deathstar_handlers::store::embedded::MemoryPostCache;
+use deathstar_handlers::store::{MemoryPostCache, embedded};
 use deathstar_handlers::store::{PostCache, StoreError, Stores};
 
 /// Where the stores live.
@@ -36,6 +36,8 @@ pub struct BackendConfig {
     /// `DS_NAMESPACE`: a prefix for MongoDB collection names and Redis keys, so that several
     /// deployments (or tests) can share servers. Empty: the seed's names.
     pub namespace: String,
+    /// When the embedded store flushes its log to the disk.
+    pub sync: embedded::Sync,
 }
 
 impl Default for BackendConfig {
@@ -46,6 +48,7 @@ impl Default for BackendConfig {
             redis_port: None,
             timeout: DEFAULT_TIMEOUT,
             namespace: String::new(),
+            sync: embedded::Sync::default(),
         }
     }
 }
@@ -60,6 +63,7 @@ impl BackendConfig {
             redis_port: var("REDIS_PORT").and_then(|p| p.parse().ok()),
             timeout: DEFAULT_TIMEOUT,
             namespace: var("DS_NAMESPACE").unwrap_or_default(),
+            sync: embedded::Sync::default(),
         }
     }
 
@@ -93,18 +97,25 @@ pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stor
         )?),
         None => None,
     };
-    let post_cache: Arc<dyn PostCache> = match &redis {
-        Some(redis) => Arc::new(redis.post_cache()),
-        None => Arc::new(MemoryPostCache::new(POST_CACHE_ENTRIES)),
-    };
+    let redis_cache: Option<Arc<dyn PostCache>> = redis
+        .as_ref()
+        .map(|redis| Arc::new(redis.post_cache()) as Arc<dyn PostCache>);
     let mut stores = match &config.mongo_uri {
-        Some(uri) => mongo::Mongo::connect(uri, config.timeout, &config.namespace)
-            .await?
-            .stores(post_cache),
-        None => Stores {
-            post_cache,
-            ..Stores::embedded(data_dir)?
-        },
+        Some(uri) => {
+            let cache =
+                redis_cache.unwrap_or_else(|| Arc::new(MemoryPostCache::new(POST_CACHE_ENTRIES)));
+            mongo::Mongo::connect(uri, config.timeout, &config.namespace)
+                .await?
+                .stores(cache)
+        }
+        // The embedded store keeps posts in memory and needs no cache of its own.
+        None => {
+            let embedded = embedded::open_with(data_dir, config.sync)?;
+            Stores {
+                post_cache: redis_cache.unwrap_or(embedded.post_cache.clone()),
+                ..embedded
+            }
+        }
     };
     if let Some(redis) = &redis {
         stores.user_timelines = Arc::new(redis.user_timelines(stores.user_timelines.clone()));

@@ -1,14 +1,14 @@
 //! Storage, one trait per concern, shaped after the seed's MongoDB collections and Redis keys.
 //!
-//! | trait | seed | embedded table(s) |
+//! | trait | seed | embedded log record |
 //! |---|---|---|
-//! | [`UserStore`] | `users.users` | `users`, `user_ids` |
-//! | [`SocialGraphStore`] | `social_graph.social_graph` | `graph_nodes`, `followers`, `followees` |
-//! | [`PostStore`] | `post.post` | `posts` |
-//! | [`PostCache`] | Redis post hash | in-memory cache |
-//! | [`TimelineStore`] (user) | `user_timeline` + Redis zset `<user_id>` | `user_timeline` |
-//! | [`TimelineStore`] (home) | Redis zset (DSB's home-timeline Redis) | `home_timeline` |
-//! | [`ShortUrlStore`] | `url_shorten.url_shorten` | `short_urls` |
+//! | [`UserStore`] | `users.users` | `user` |
+//! | [`SocialGraphStore`] | `social_graph.social_graph` | `node`, `follow`, `unfollow` |
+//! | [`PostStore`] | `post.post` | `post` |
+//! | [`PostCache`] | Redis post hash | none (posts are in memory) |
+//! | [`TimelineStore`] (user) | `user_timeline` + Redis zset `<user_id>` | `timeline` (user) |
+//! | [`TimelineStore`] (home) | Redis zset (DSB's home-timeline Redis) | `timeline` (home) |
+//! | [`ShortUrlStore`] | `url_shorten.url_shorten` | `urls` |
 //! | [`MediaStore`] | `media.media` | `media` |
 //!
 //! Every method is async: backends never block the runtime. Outcomes that are part of the
@@ -16,6 +16,9 @@
 //! backend failing.
 
 pub mod embedded;
+mod memory_post_cache;
+
+pub use memory_post_cache::MemoryPostCache;
 
 use std::sync::Arc;
 

@@ -1,62 +1,91 @@
-//! [`SocialGraphStore`] on redb: a node set and two edge tables keyed `(user, other)`, written
-//! together in one transaction so that followers and followees always agree.
+//! [`SocialGraphStore`] in memory: each node with its followers and followees, both ends of an
+//! edge changed under one lock so that they always agree.
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use redb::{ReadTransaction, ReadableTable, TableDefinition};
+use indexmap::IndexMap;
 
-use super::{Db, FOLLOWEES, FOLLOWERS, GRAPH_NODES};
+use super::log::Record;
+use super::{Embedded, read, write};
 use crate::model::FollowEdge;
 use crate::store::{Follow, SocialGraphStore, StoreResult, Unfollow};
 
-type Edges = TableDefinition<'static, (&'static str, &'static str), u64>;
+#[derive(Default)]
+pub struct Graph {
+    nodes: HashMap<String, Node>,
+}
 
-/// The edges of `user_id` in `table`, oldest first; `None` if there is no such node.
-fn edges(
-    txn: &ReadTransaction,
-    table: Edges,
-    user_id: &str,
-) -> Result<Option<Vec<FollowEdge>>, redb::Error> {
-    if txn.open_table(GRAPH_NODES)?.get(user_id)?.is_none() {
-        return Ok(None);
+/// One user's edges: the other end's id → follow time (ms), in the order they were made
+/// (milliseconds tie; the order of the follows does not).
+#[derive(Default)]
+struct Node {
+    followers: IndexMap<String, u64>,
+    followees: IndexMap<String, u64>,
+}
+
+impl Graph {
+    /// False if the node exists.
+    pub fn insert_node(&mut self, user_id: String) -> bool {
+        let new = !self.nodes.contains_key(&user_id);
+        self.nodes.entry(user_id).or_default();
+        new
     }
-    let table = txn.open_table(table)?;
-    let mut edges = Vec::new();
-    for entry in table.range((user_id, "")..)? {
-        let (key, timestamp) = entry?;
-        let (owner, other) = key.value();
-        if owner != user_id {
-            break;
+
+    pub fn add_edge(&mut self, user_id: &str, followee_id: &str, timestamp: u64) {
+        if let Some(user) = self.nodes.get_mut(user_id) {
+            user.followees.insert(followee_id.to_owned(), timestamp);
         }
-        edges.push(FollowEdge {
-            user_id: other.to_owned(),
-            timestamp: timestamp.value(),
-        });
+        if let Some(followee) = self.nodes.get_mut(followee_id) {
+            followee.followers.insert(user_id.to_owned(), timestamp);
+        }
     }
-    // Stable: ties keep id order, so the listing is deterministic.
-    edges.sort_by_key(|e| e.timestamp);
-    Ok(Some(edges))
+
+    pub fn remove_edge(&mut self, user_id: &str, followee_id: &str) {
+        if let Some(user) = self.nodes.get_mut(user_id) {
+            user.followees.shift_remove(followee_id);
+        }
+        if let Some(followee) = self.nodes.get_mut(followee_id) {
+            followee.followers.shift_remove(user_id);
+        }
+    }
+
+    fn following(&self, user_id: &str, followee_id: &str) -> bool {
+        self.nodes
+            .get(user_id)
+            .is_some_and(|n| n.followees.contains_key(followee_id))
+    }
+}
+
+/// Edges oldest first.
+fn listing(edges: &IndexMap<String, u64>) -> Vec<FollowEdge> {
+    edges
+        .iter()
+        .map(|(user_id, &timestamp)| FollowEdge {
+            user_id: user_id.clone(),
+            timestamp,
+        })
+        .collect()
 }
 
 #[async_trait]
-impl SocialGraphStore for Db {
+impl SocialGraphStore for Embedded {
     async fn insert_user(&self, user_id: &str) -> StoreResult<bool> {
-        let user_id = user_id.to_owned();
-        self.write(move |txn| {
-            let mut nodes = txn.open_table(GRAPH_NODES)?;
-            Ok(nodes.insert(user_id.as_str(), ())?.is_none())
-        })
-        .await
+        let pending = {
+            let mut graph = write(&self.graph);
+            if !graph.insert_node(user_id.to_owned()) {
+                return Ok(false);
+            }
+            self.submit(&Record::Node {
+                user_id: user_id.to_owned(),
+            })
+        };
+        pending.written().await?;
+        Ok(true)
     }
 
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
-        let user_id = user_id.to_owned();
-        self.read(move |txn| {
-            Ok(txn
-                .open_table(GRAPH_NODES)?
-                .get(user_id.as_str())?
-                .is_some())
-        })
-        .await
+        Ok(read(&self.graph).nodes.contains_key(user_id))
     }
 
     async fn follow(
@@ -65,58 +94,62 @@ impl SocialGraphStore for Db {
         followee_id: &str,
         timestamp: u64,
     ) -> StoreResult<Follow> {
-        let (user, followee) = (user_id.to_owned(), followee_id.to_owned());
-        self.write(move |txn| {
-            let nodes = txn.open_table(GRAPH_NODES)?;
-            if nodes.get(user.as_str())?.is_none() {
+        let pending = {
+            let mut graph = write(&self.graph);
+            if !graph.nodes.contains_key(user_id) {
                 return Ok(Follow::UnknownUser);
             }
-            if nodes.get(followee.as_str())?.is_none() {
+            if !graph.nodes.contains_key(followee_id) {
                 return Ok(Follow::UnknownFollowee);
             }
-            let mut followees = txn.open_table(FOLLOWEES)?;
-            if followees.get((user.as_str(), followee.as_str()))?.is_some() {
+            if graph.following(user_id, followee_id) {
                 return Ok(Follow::AlreadyFollowing);
             }
-            followees.insert((user.as_str(), followee.as_str()), timestamp)?;
-            txn.open_table(FOLLOWERS)?
-                .insert((followee.as_str(), user.as_str()), timestamp)?;
-            Ok(Follow::Followed)
-        })
-        .await
+            graph.add_edge(user_id, followee_id, timestamp);
+            // Under the lock: a follow and an unfollow of one edge replay in the order made.
+            self.submit(&Record::Follow {
+                user_id: user_id.to_owned(),
+                followee_id: followee_id.to_owned(),
+                timestamp,
+            })
+        };
+        pending.written().await?;
+        Ok(Follow::Followed)
     }
 
     async fn unfollow(&self, user_id: &str, followee_id: &str) -> StoreResult<Unfollow> {
-        let (user, followee) = (user_id.to_owned(), followee_id.to_owned());
-        self.write(move |txn| {
-            let nodes = txn.open_table(GRAPH_NODES)?;
-            if nodes.get(user.as_str())?.is_none() {
+        let pending = {
+            let mut graph = write(&self.graph);
+            if !graph.nodes.contains_key(user_id) {
                 return Ok(Unfollow::UnknownUser);
             }
-            if nodes.get(followee.as_str())?.is_none() {
+            if !graph.nodes.contains_key(followee_id) {
                 return Ok(Unfollow::UnknownFollowee);
             }
-            let mut followees = txn.open_table(FOLLOWEES)?;
-            if followees
-                .remove((user.as_str(), followee.as_str()))?
-                .is_none()
-            {
+            if !graph.following(user_id, followee_id) {
                 return Ok(Unfollow::NotFollowing);
             }
-            txn.open_table(FOLLOWERS)?
-                .remove((followee.as_str(), user.as_str()))?;
-            Ok(Unfollow::Unfollowed)
-        })
-        .await
+            graph.remove_edge(user_id, followee_id);
+            self.submit(&Record::Unfollow {
+                user_id: user_id.to_owned(),
+                followee_id: followee_id.to_owned(),
+            })
+        };
+        pending.written().await?;
+        Ok(Unfollow::Unfollowed)
     }
 
     async fn followers(&self, user_id: &str) -> StoreResult<Option<Vec<FollowEdge>>> {
-        let user_id = user_id.to_owned();
-        self.read(move |txn| edges(txn, FOLLOWERS, &user_id)).await
+        Ok(read(&self.graph)
+            .nodes
+            .get(user_id)
+            .map(|n| listing(&n.followers)))
     }
 
     async fn followees(&self, user_id: &str) -> StoreResult<Option<Vec<FollowEdge>>> {
-        let user_id = user_id.to_owned();
-        self.read(move |txn| edges(txn, FOLLOWEES, &user_id)).await
+        Ok(read(&self.graph)
+            .nodes
+            .get(user_id)
+            .map(|n| listing(&n.followees)))
     }
 }

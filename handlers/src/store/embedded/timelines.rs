@@ -1,112 +1,107 @@
-//! [`TimelineStore`] on redb. One table per kind of timeline, keyed
-//! `(owner, u64::MAX - timestamp, post_id)` so that a forward range scan is newest first.
+//! [`TimelineStore`] in memory: per owner, entries sorted oldest first (new posts are pushed at
+//! the end, which is cheap), read backwards for newest first.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Db, TimelineTable};
+use super::Embedded;
+use super::log::{Record, TimelineKind};
+use super::sharded::Sharded;
 use crate::model::TimelineEntry;
 use crate::store::{StoreResult, TimelineStore};
 
-/// The user timelines or the home timelines, depending on the table given.
-pub struct EmbeddedTimelines {
-    db: Arc<Db>,
-    table: TimelineTable,
+/// One owner's timeline: `(timestamp, post id)`, ascending. Reversed, that is Redis's
+/// ZREVRANGE order: newest first, ties by post id descending.
+#[derive(Default)]
+pub struct Timeline {
+    entries: Vec<(u64, Arc<str>)>,
 }
 
-impl EmbeddedTimelines {
-    pub fn new(db: Arc<Db>, table: TimelineTable) -> Self {
-        EmbeddedTimelines { db, table }
+impl Timeline {
+    fn insert(&mut self, timestamp: u64, post_id: &Arc<str>) {
+        let entry = (timestamp, post_id.clone());
+        // A post already there stays once (a retried write adds nothing).
+        if let Err(at) = self.entries.binary_search(&entry) {
+            self.entries.insert(at, entry);
+        }
+    }
+
+    fn newest_first(&self) -> impl Iterator<Item = &(u64, Arc<str>)> {
+        self.entries.iter().rev()
     }
 }
 
-/// A post id whose bytes sort in reverse: each byte is complemented and 0xFF ends it (so
-/// that "123" sorts before its prefix "12", as it does descending).
-fn invert(post_id: &str) -> Vec<u8> {
-    post_id.bytes().map(|b| !b).chain([0xFF]).collect()
+impl Sharded<Timeline> {
+    pub fn append(&self, owners: &[String], post_id: Arc<str>, timestamp: u64) {
+        for owner in owners {
+            let mut shard = self.write(owner);
+            match shard.get_mut(owner) {
+                Some(timeline) => timeline.insert(timestamp, &post_id),
+                None => {
+                    let mut timeline = Timeline::default();
+                    timeline.insert(timestamp, &post_id);
+                    shard.insert(owner.clone(), timeline);
+                }
+            }
+        }
+    }
 }
 
-fn uninvert(inverted: &[u8]) -> String {
-    let bytes: Vec<u8> = inverted
-        .iter()
-        .take_while(|&&b| b != 0xFF)
-        .map(|b| !b)
-        .collect();
-    String::from_utf8_lossy(&bytes).into_owned()
+/// The user timelines or the home timelines, depending on the kind given.
+pub struct EmbeddedTimelines {
+    db: Arc<Embedded>,
+    kind: TimelineKind,
 }
 
 impl EmbeddedTimelines {
-    /// Up to `count` entries of `owner` from position `skip`, newest first.
-    async fn scan(
-        &self,
-        owner: &str,
-        skip: usize,
-        count: usize,
-    ) -> StoreResult<Vec<TimelineEntry>> {
-        let (owner, table) = (owner.to_owned(), self.table);
-        self.db
-            .read(move |txn| {
-                let timeline = txn.open_table(table)?;
-                let mut entries = Vec::with_capacity(count.min(1024));
-                for entry in timeline
-                    .range((owner.as_str(), 0u64, [].as_slice())..)?
-                    .skip(skip)
-                    .take(count)
-                {
-                    let (key, _) = entry?;
-                    let (entry_owner, reverse_time, post_id) = key.value();
-                    if entry_owner != owner {
-                        break;
-                    }
-                    entries.push(TimelineEntry {
-                        post_id: uninvert(post_id),
-                        timestamp: u64::MAX - reverse_time,
-                    });
-                }
-                Ok(entries)
-            })
-            .await
+    pub fn new(db: Arc<Embedded>, kind: TimelineKind) -> Self {
+        EmbeddedTimelines { db, kind }
+    }
+
+    fn table(&self) -> &Sharded<Timeline> {
+        self.db.timelines(self.kind)
     }
 }
 
 #[async_trait]
 impl TimelineStore for EmbeddedTimelines {
     async fn append(&self, owners: &[String], post_id: &str, timestamp: u64) -> StoreResult<()> {
-        let (owners, post_id, table) = (owners.to_vec(), invert(post_id), self.table);
-        self.db
-            .write(move |txn| {
-                let mut timeline = txn.open_table(table)?;
-                for owner in &owners {
-                    let key = (owner.as_str(), u64::MAX - timestamp, post_id.as_slice());
-                    timeline.insert(key, ())?;
-                }
-                Ok(())
-            })
-            .await
+        self.table().append(owners, Arc::from(post_id), timestamp);
+        // Adding an entry twice is adding it once, so log order does not matter here.
+        let record = Record::Timeline {
+            kind: self.kind,
+            owners: owners.to_vec(),
+            post_id: post_id.to_owned(),
+            timestamp,
+        };
+        self.db.submit(&record).written().await
     }
 
     async fn range(&self, owner: &str, start: usize, stop: usize) -> StoreResult<Vec<String>> {
-        let page = self.scan(owner, start, stop.saturating_sub(start)).await?;
-        Ok(page.into_iter().map(|e| e.post_id).collect())
+        let shard = self.table().read(owner);
+        let Some(timeline) = shard.get(owner) else {
+            return Ok(Vec::new());
+        };
+        Ok(timeline
+            .newest_first()
+            .skip(start)
+            .take(stop.saturating_sub(start))
+            .map(|(_, id)| id.to_string())
+            .collect())
     }
 
     async fn entries(&self, owner: &str) -> StoreResult<Vec<TimelineEntry>> {
-        self.scan(owner, 0, usize::MAX).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inverted_ids_sort_descending_and_round_trip() {
-        let mut ids = ["12", "123", "9", "100", "abc"];
-        let mut inverted: Vec<Vec<u8>> = ids.iter().map(|id| invert(id)).collect();
-        inverted.sort();
-        ids.sort_by(|a, b| b.cmp(a));
-        let back: Vec<String> = inverted.iter().map(|i| uninvert(i)).collect();
-        assert_eq!(back, ids);
+        let shard = self.table().read(owner);
+        let Some(timeline) = shard.get(owner) else {
+            return Ok(Vec::new());
+        };
+        Ok(timeline
+            .newest_first()
+            .map(|(timestamp, id)| TimelineEntry {
+                post_id: id.to_string(),
+                timestamp: *timestamp,
+            })
+            .collect())
     }
 }

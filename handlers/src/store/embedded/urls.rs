@@ -1,20 +1,19 @@
-//! [`ShortUrlStore`] on redb (`short_urls`: short URL → expanded URL).
+//! [`ShortUrlStore`] in memory (short URL → expanded URL).
 
 use async_trait::async_trait;
-use redb::ReadableTable;
 
-use super::{Db, SHORT_URLS};
+use super::log::Record;
+use super::{Embedded, read, write};
 use crate::model::UrlDoc;
 use crate::store::{ShortUrlStore, StoreResult};
 
 #[async_trait]
-impl ShortUrlStore for Db {
+impl ShortUrlStore for Embedded {
     async fn insert_many(&self, urls: &[UrlDoc]) -> StoreResult<Option<String>> {
-        let urls = urls.to_vec();
-        self.write(move |txn| {
-            let mut table = txn.open_table(SHORT_URLS)?;
+        {
+            let mut table = write(&self.short_urls);
             for (i, url) in urls.iter().enumerate() {
-                let taken_before = table.get(url.shortened_url.as_str())?.is_some();
+                let taken_before = table.contains_key(&url.shortened_url);
                 let repeated = urls[..i]
                     .iter()
                     .any(|u| u.shortened_url == url.shortened_url);
@@ -22,23 +21,19 @@ impl ShortUrlStore for Db {
                     return Ok(Some(url.shortened_url.clone()));
                 }
             }
-            for url in &urls {
-                table.insert(url.shortened_url.as_str(), url.expanded_url.as_str())?;
+            for url in urls {
+                table.insert(url.shortened_url.clone(), url.expanded_url.clone());
             }
-            Ok(None)
-        })
-        .await
+        }
+        let record = Record::Urls {
+            urls: urls.to_vec(),
+        };
+        self.submit(&record).written().await?;
+        Ok(None)
     }
 
     async fn expand_many(&self, shortened: &[String]) -> StoreResult<Vec<Option<String>>> {
-        let shortened = shortened.to_vec();
-        self.read(move |txn| {
-            let table = txn.open_table(SHORT_URLS)?;
-            shortened
-                .iter()
-                .map(|s| Ok(table.get(s.as_str())?.map(|v| v.value().to_owned())))
-                .collect()
-        })
-        .await
+        let table = read(&self.short_urls);
+        Ok(shortened.iter().map(|s| table.get(s).cloned()).collect())
     }
 }

@@ -1,76 +1,76 @@
-//! [`UserStore`] on redb: `users` (username → user JSON) and `user_ids` (user id → username).
+//! [`UserStore`] in memory: users by username, and usernames by user id.
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use redb::ReadableTable;
 
-use super::{Db, USER_IDS, USERS};
+use super::log::Record;
+use super::{Embedded, read, write};
 use crate::model::User;
 use crate::store::{InsertUser, StoreResult, UserStore};
 
-fn decode(bytes: &[u8]) -> Result<User, redb::Error> {
-    serde_json::from_slice(bytes).map_err(|e| redb::Error::Corrupted(format!("user document: {e}")))
+#[derive(Default)]
+pub struct Users {
+    by_username: HashMap<String, Arc<User>>,
+    usernames: HashMap<String, String>,
+}
+
+impl Users {
+    pub fn insert(&mut self, user: User) {
+        self.usernames
+            .insert(user.user_id.clone(), user.username.clone());
+        self.by_username
+            .insert(user.username.clone(), Arc::new(user));
+    }
+
+    fn by_user_id(&self, user_id: &str) -> Option<&Arc<User>> {
+        self.by_username.get(self.usernames.get(user_id)?)
+    }
 }
 
 #[async_trait]
-impl UserStore for Db {
+impl UserStore for Embedded {
     async fn insert(&self, user: &User) -> StoreResult<InsertUser> {
-        let user = user.clone();
-        let json = serde_json::to_vec(&user).expect("users serialise");
-        self.write(move |txn| {
-            let mut users = txn.open_table(USERS)?;
-            let mut ids = txn.open_table(USER_IDS)?;
-            if users.get(user.username.as_str())?.is_some() {
+        let pending = {
+            let mut users = write(&self.users);
+            if users.by_username.contains_key(&user.username) {
                 return Ok(InsertUser::UsernameTaken);
             }
-            if ids.get(user.user_id.as_str())?.is_some() {
+            if users.usernames.contains_key(&user.user_id) {
                 return Ok(InsertUser::UserIdTaken);
             }
-            users.insert(user.username.as_str(), json.as_slice())?;
-            ids.insert(user.user_id.as_str(), user.username.as_str())?;
-            Ok(InsertUser::Inserted)
-        })
-        .await
+            users.insert(user.clone());
+            self.submit(&Record::User { user: user.clone() })
+        };
+        pending.written().await?;
+        Ok(InsertUser::Inserted)
     }
 
     async fn by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        let username = username.to_owned();
-        self.read(move |txn| {
-            let users = txn.open_table(USERS)?;
-            let found = users.get(username.as_str())?;
-            found.map(|v| decode(v.value())).transpose()
-        })
-        .await
+        Ok(read(&self.users)
+            .by_username
+            .get(username)
+            .map(|u| User::clone(u)))
     }
 
     async fn by_user_id(&self, user_id: &str) -> StoreResult<Option<User>> {
-        let user_id = user_id.to_owned();
-        self.read(move |txn| {
-            let ids = txn.open_table(USER_IDS)?;
-            let Some(username) = ids.get(user_id.as_str())? else {
-                return Ok(None);
-            };
-            let users = txn.open_table(USERS)?;
-            let found = users.get(username.value())?;
-            found.map(|v| decode(v.value())).transpose()
-        })
-        .await
+        Ok(read(&self.users)
+            .by_user_id(user_id)
+            .map(|u| User::clone(u)))
     }
 
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
-        let usernames = usernames.to_vec();
-        self.read(move |txn| {
-            let users = txn.open_table(USERS)?;
-            let mut found: Vec<User> = Vec::new();
-            for name in &usernames {
-                if found.iter().any(|u| &u.username == name) {
-                    continue;
-                }
-                if let Some(v) = users.get(name.as_str())? {
-                    found.push(decode(v.value())?);
-                }
+        let users = read(&self.users);
+        let mut found: Vec<User> = Vec::new();
+        for name in usernames {
+            if found.iter().any(|u| &u.username == name) {
+                continue;
             }
-            Ok(found)
-        })
-        .await
+            if let Some(user) = users.by_username.get(name) {
+                found.push(User::clone(user));
+            }
+        }
+        Ok(found)
     }
 }

@@ -1,0 +1,402 @@
+//! The embedded store's only file: an append-only log of every change, one JSON line each.
+//!
+//! Changes are made in memory first, then handed to [`Log::submit`]; one writer thread appends
+//! whatever has queued up with one `write` (group commit) and answers each caller once its line
+//! is in the file. When the file is flushed to the disk is the [`Sync`] policy: after every
+//! batch, or at most every interval (what MongoDB's journal does by default, 100 ms). On open,
+//! the log is replayed into memory; a torn last line (a crash mid-write) is cut off.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::model::{MediaFile, Post, UrlDoc, User};
+use crate::store::{StoreError, StoreResult};
+
+/// When appended lines are flushed to the disk (`fdatasync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sync {
+    /// Before any write of a batch is answered: nothing answered is ever lost.
+    EveryWrite,
+    /// At most this long after a write: a power loss or kernel crash can lose the last
+    /// interval of answered writes (a crash of this process loses nothing: lines are in the
+    /// OS's page cache before a write is answered).
+    Interval(Duration),
+}
+
+impl Default for Sync {
+    /// MongoDB's default journal commit interval.
+    fn default() -> Self {
+        Sync::Interval(Duration::from_millis(100))
+    }
+}
+
+/// `always`, or an interval: `100ms`, `1s`.
+impl std::str::FromStr for Sync {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Sync, String> {
+        if text == "always" {
+            return Ok(Sync::EveryWrite);
+        }
+        let (number, unit) = match text.strip_suffix("ms") {
+            Some(ms) => (ms, Duration::from_millis(1)),
+            None => (
+                text.strip_suffix('s').unwrap_or("x"),
+                Duration::from_secs(1),
+            ),
+        };
+        match number.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Sync::Interval(unit * n)),
+            _ => Err(format!(
+                "`{text}`: expected `always` or an interval such as `100ms` or `1s`"
+            )),
+        }
+    }
+}
+
+/// Which timeline a [`Record::Timeline`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    User,
+    Home,
+}
+
+/// One change, as written in the log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Record {
+    User {
+        user: User,
+    },
+    Node {
+        user_id: String,
+    },
+    Follow {
+        user_id: String,
+        followee_id: String,
+        timestamp: u64,
+    },
+    Unfollow {
+        user_id: String,
+        followee_id: String,
+    },
+    Post {
+        post: Post,
+    },
+    Timeline {
+        kind: TimelineKind,
+        owners: Vec<String>,
+        post_id: String,
+        timestamp: u64,
+    },
+    Urls {
+        urls: Vec<UrlDoc>,
+    },
+    Media {
+        media_id: String,
+        media_type: String,
+        content_type: String,
+        /// Base64 (standard alphabet).
+        bytes: String,
+    },
+}
+
+impl Record {
+    pub fn media(media: &MediaFile) -> Record {
+        use base64::Engine;
+        Record::Media {
+            media_id: media.media_id.clone(),
+            media_type: media.media_type.clone(),
+            content_type: media.content_type.clone(),
+            bytes: base64::engine::general_purpose::STANDARD.encode(&media.bytes),
+        }
+    }
+}
+
+struct Line {
+    bytes: Vec<u8>,
+    written: oneshot::Sender<StoreResult<()>>,
+}
+
+/// The log file and its writer thread.
+pub struct Log {
+    lines: Option<mpsc::Sender<Line>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// A submitted change: resolves once its line is in the file (and on the disk, if the policy
+/// says so).
+pub struct Pending(Result<oneshot::Receiver<StoreResult<()>>, StoreError>);
+
+impl Pending {
+    pub async fn written(self) -> StoreResult<()> {
+        self.0?
+            .await
+            .map_err(|_| internal("the log writer stopped".into()))?
+    }
+}
+
+/// Most lines one `write` takes.
+const MAX_BATCH: usize = 1024;
+
+impl Log {
+    /// Opens (or creates) the log at `path`, feeding every record in it to `replay`, oldest
+    /// first. Fails if another process has it open.
+    pub fn open(path: &Path, sync: Sync, mut replay: impl FnMut(Record)) -> StoreResult<Log> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| internal(format!("cannot open {}: {e}", path.display())))?;
+        file.try_lock().map_err(|_| {
+            internal(format!(
+                "{} is in use by another process (one server per data directory)",
+                path.display()
+            ))
+        })?;
+        let good = read_records(&file, path, &mut replay)?;
+        let length = file.seek(SeekFrom::End(0)).map_err(io(path))?;
+        if good < length {
+            tracing::warn!(
+                path = %path.display(),
+                cut = length - good,
+                "the log ends with a partly written change (a crash mid-write); cutting it off"
+            );
+            file.set_len(good).map_err(io(path))?;
+        }
+        let (lines, queue) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("embedded-store-log".into())
+            .spawn(move || write_lines(file, good, &queue, sync))
+            .map_err(|e| internal(format!("cannot start the log writer: {e}")))?;
+        Ok(Log {
+            lines: Some(lines),
+            writer: Some(writer),
+        })
+    }
+
+    /// Queues `record` for the file. Changes that must replay in the order they were made
+    /// (follow, unfollow) are submitted while holding the lock that made them.
+    pub fn submit(&self, record: &Record) -> Pending {
+        let mut bytes = serde_json::to_vec(record).expect("records serialise");
+        bytes.push(b'\n');
+        let (written, answer) = oneshot::channel();
+        let sent = self
+            .lines
+            .as_ref()
+            .and_then(|lines| lines.send(Line { bytes, written }).ok());
+        Pending(match sent {
+            Some(()) => Ok(answer),
+            None => Err(internal("the log writer stopped".into())),
+        })
+    }
+}
+
+impl Drop for Log {
+    /// Lets the writer finish the queue and flush to the disk before the process goes on.
+    fn drop(&mut self) {
+        self.lines.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// Replays every complete, well-formed line; returns the length of that prefix. A line that
+/// does not parse is tolerated only at the very end (a torn write); elsewhere it is corruption.
+fn read_records(file: &File, path: &Path, replay: &mut impl FnMut(Record)) -> StoreResult<u64> {
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut good = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line).map_err(io(path))?;
+        if read == 0 {
+            return Ok(good);
+        }
+        let parsed = line
+            .ends_with(b"\n")
+            .then(|| serde_json::from_slice::<Record>(&line).ok())
+            .flatten();
+        match parsed {
+            Some(record) => {
+                replay(record);
+                good += read as u64;
+            }
+            None if reader.fill_buf().map_err(io(path))?.is_empty() => return Ok(good),
+            None => {
+                return Err(internal(format!(
+                    "{} is corrupt at byte {good}: not a change record",
+                    path.display()
+                )));
+            }
+        }
+    }
+}
+
+fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sync: Sync) {
+    let mut synced_at = Instant::now();
+    let mut unsynced = false;
+    let mut batch: Vec<Line> = Vec::new();
+    let mut buffer: Vec<u8> = Vec::new();
+    loop {
+        // Wait for work; with an interval policy, wake up to flush what is still unsynced.
+        let first = match sync {
+            Sync::Interval(every) if unsynced => {
+                match queue.recv_timeout(every.saturating_sub(synced_at.elapsed())) {
+                    Ok(line) => line,
+                    Err(RecvTimeoutError::Timeout) => {
+                        flush(&file, &mut synced_at, &mut unsynced);
+                        continue;
+                    }
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            _ => match queue.recv() {
+                Ok(line) => line,
+                Err(_) => break,
+            },
+        };
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(line) => batch.push(line),
+                Err(_) => break,
+            }
+        }
+        buffer.clear();
+        for line in &batch {
+            buffer.extend_from_slice(&line.bytes);
+        }
+        let mut outcome = file.write_all(&buffer).map_err(|e| e.to_string());
+        if outcome.is_ok() {
+            length += buffer.len() as u64;
+            let due = match sync {
+                Sync::EveryWrite => true,
+                Sync::Interval(every) => synced_at.elapsed() >= every,
+            };
+            unsynced = true;
+            if due {
+                outcome = file.sync_data().map_err(|e| e.to_string());
+                synced_at = Instant::now();
+                unsynced = outcome.is_err();
+            }
+        } else {
+            // Cut a partial write off, so that later lines do not follow a torn one.
+            let _ = file.set_len(length);
+        }
+        if let Err(e) = &outcome {
+            tracing::error!(error = %e, "the embedded store cannot write its log");
+        }
+        for line in batch.drain(..) {
+            let answer = outcome
+                .clone()
+                .map_err(|e| StoreError::Unavailable(format!("cannot write the log: {e}")));
+            let _ = line.written.send(answer);
+        }
+    }
+    flush(&file, &mut synced_at, &mut unsynced);
+}
+
+fn flush(file: &File, synced_at: &mut Instant, unsynced: &mut bool) {
+    match file.sync_data() {
+        Ok(()) => *unsynced = false,
+        Err(e) => tracing::error!(error = %e, "the embedded store cannot flush its log"),
+    }
+    *synced_at = Instant::now();
+}
+
+fn internal(message: String) -> StoreError {
+    StoreError::Internal(message)
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
+    move |e| internal(format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(user_id: &str) -> Record {
+        Record::Node {
+            user_id: user_id.into(),
+        }
+    }
+
+    fn replayed(path: &Path) -> StoreResult<Vec<String>> {
+        let mut ids = Vec::new();
+        let log = Log::open(path, Sync::EveryWrite, |record| {
+            if let Record::Node { user_id } = record {
+                ids.push(user_id);
+            }
+        })?;
+        drop(log);
+        Ok(ids)
+    }
+
+    #[tokio::test]
+    async fn records_come_back_in_the_order_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let log = Log::open(&path, Sync::default(), |_| {}).unwrap();
+        let pending: Vec<Pending> = ["a", "b", "c"].map(|id| log.submit(&node(id))).into();
+        for p in pending {
+            p.written().await.unwrap();
+        }
+        drop(log);
+        assert_eq!(replayed(&path).unwrap(), ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_off_and_writing_goes_on_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(
+            &path,
+            "{\"op\":\"node\",\"user_id\":\"a\"}\n{\"op\":\"node\",\"us",
+        )
+        .unwrap();
+        assert_eq!(replayed(&path).unwrap(), ["a"]);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\"op\":\"node\",\"user_id\":\"a\"}\n");
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_is_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        std::fs::write(&path, "garbage\n{\"op\":\"node\",\"user_id\":\"a\"}\n").unwrap();
+        let error = replayed(&path).unwrap_err().to_string();
+        assert!(error.contains("corrupt at byte 0"), "{error}");
+    }
+
+    #[test]
+    fn sync_policies_parse() {
+        assert_eq!("always".parse(), Ok(Sync::EveryWrite));
+        let ms = |n| Ok(Sync::Interval(Duration::from_millis(n)));
+        assert_eq!("100ms".parse(), ms(100));
+        assert_eq!("2s".parse(), ms(2000));
+        for bad in ["", "0ms", "often", "5", "-1s"] {
+            assert!(bad.parse::<Sync>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_second_process_cannot_open_the_same_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let _first = Log::open(&path, Sync::default(), |_| {}).unwrap();
+        let error = Log::open(&path, Sync::default(), |_| {}).err().unwrap();
+        assert!(error.to_string().contains("in use"), "{error}");
+    }
+}

@@ -1,0 +1,40 @@
+//! A map from string keys split into shards, each behind its own lock, so that the hot tables
+//! (posts, timelines) take no lock that every request contends for.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::RwLock;
+use std::sync::{RwLockReadGuard, RwLockWriteGuard};
+
+/// Twice the cores of a big machine: contention stays rare, and an empty map costs 64 locks.
+const SHARDS: usize = 64;
+
+pub struct Sharded<V> {
+    shards: Box<[RwLock<HashMap<String, V>>]>,
+}
+
+impl<V> Default for Sharded<V> {
+    fn default() -> Self {
+        Sharded {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
+}
+
+impl<V> Sharded<V> {
+    fn shard(&self, key: &str) -> &RwLock<HashMap<String, V>> {
+        // A fixed hasher: the shard of a key only has to be the same within this process.
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+        &self.shards[hash as usize % SHARDS]
+    }
+
+    /// The shard holding `key`, locked for reading.
+    pub fn read(&self, key: &str) -> RwLockReadGuard<'_, HashMap<String, V>> {
+        super::read(self.shard(key))
+    }
+
+    /// The shard holding `key`, locked for writing.
+    pub fn write(&self, key: &str) -> RwLockWriteGuard<'_, HashMap<String, V>> {
+        super::write(self.shard(key))
+    }
+}
