@@ -10,6 +10,7 @@ pub mod client;
 pub mod dataset;
 pub mod init;
 pub mod plot;
+pub mod pool;
 pub mod report;
 pub mod run;
 pub mod schedule;

@@ -7,7 +7,8 @@
 //! the scheduled instant (corrected: waiting for a connection and the dispatcher's own
 //! lateness count) and from the actual send (uncorrected).
 //!
-//! Unlike DSB's wrk2 fork, requests are not pipelined on a connection (HTTP/1.1 keep-alive, one
+//! Connections come from [`crate::pool`], a bare hyper pool cheap enough per request to share
+//! the machine with the server under test. Unlike DSB's wrk2 fork, requests are not pipelined on a connection (HTTP/1.1 keep-alive, one
 //! request at a time per connection, as servers and proxies expect); the correction makes up
 //! for it. After the schedule ends, requests still queued get `timeout` more to be sent; those
 //! that never were are reported as "never sent", not dropped.
@@ -21,7 +22,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tokio::sync::Semaphore;
 
 use crate::args::LoadArgs;
-use crate::client::{Api, ApiClient, execute};
+use crate::client::{Api, ApiClient, parse_target};
+use crate::pool::{Pool, from_reqwest};
 use crate::report::{RunReport, RunSettings};
 use crate::schedule::PoissonSchedule;
 use crate::stats::{Outcome, Recorder, new_histogram, record};
@@ -93,6 +95,7 @@ pub fn clock_seed() -> u64 {
 /// Shared state of one run.
 struct Shared {
     client: ApiClient,
+    pool: Pool,
     t0: Instant,
     permits: Semaphore,
     recorder: Mutex<Recorder>,
@@ -108,14 +111,18 @@ impl Shared {
 
 async fn one_request(shared: Arc<Shared>, request: Request, scheduled: Duration) {
     let kind = request.kind();
-    let builder = shared.client.request(&request);
+    let built = shared.client.request(&request).build();
     drop(request);
     let (sent, outcome) = match shared.permits.acquire().await {
         Err(_) => (None, Outcome::Unsent),
         Ok(permit) => {
             let sent = shared.now();
             shared.sent.fetch_add(1, Ordering::Relaxed);
-            let outcome = match execute(builder).await {
+            let exchange = async {
+                let request = built.map_err(|_| "request".to_string())?;
+                shared.pool.send(from_reqwest(request)?).await
+            };
+            let outcome = match exchange.await {
                 Ok((status, _body)) => Outcome::Status(status),
                 Err(class) => Outcome::Transport(class),
             };
@@ -167,8 +174,10 @@ fn update(pb: &ProgressBar, shared: &Shared, phase: &str) {
 /// Runs one open-loop run and reports it. Must be called inside a multi-threaded Tokio runtime.
 pub async fn run(cfg: &RunConfig, show_progress: bool) -> Result<RunReport> {
     let client = ApiClient::new(&cfg.target, cfg.api, cfg.connections, cfg.timeout)?;
+    let pool = Pool::new(&parse_target(&cfg.target)?, cfg.timeout);
     let shared = Arc::new(Shared {
         client,
+        pool,
         // A short lead so the first arrivals are not already late.
         t0: Instant::now() + Duration::from_millis(20),
         permits: Semaphore::new(cfg.connections),

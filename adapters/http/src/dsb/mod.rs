@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deathstar_handlers::auth::AuthKey;
@@ -42,10 +43,11 @@ pub fn user_id(dsb_id: u64) -> String {
 
 /// DeathStarBench's integer id for a user id made by [`user_id`], as DSB prints it.
 pub fn dsb_id(user_id: &str) -> Option<String> {
-    u64::from_str_radix(user_id, 16)
-        .ok()
-        .filter(|_| user_id.len() == 32 && user_id.starts_with("0000000000000000"))
-        .map(|id| id.to_string())
+    // Every post on a timeline page passes here: look at the cheap things first.
+    let low = user_id
+        .strip_prefix("0000000000000000")
+        .filter(|low| low.len() == 16 && low.bytes().all(|b| b.is_ascii_hexdigit()))?;
+    u64::from_str_radix(low, 16).ok().map(|id| id.to_string())
 }
 
 /// A user id as the DSB routes print it: DSB's integer when [`dsb_id`] maps it, else the
@@ -59,6 +61,24 @@ struct Dsb {
     timeout: Duration,
     /// Verifies the `login_token` cookie of the `/api/` routes.
     auth: AuthKey,
+    /// DSB's JSON of recently served posts. Posts never change once stored, and escaping a
+    /// post's text was the largest cost of a timeline read (docs/BENCHMARKS.md): a page is
+    /// now mostly copies of ready bytes.
+    posts_json: PostsJson,
+}
+
+type PostsJson = quick_cache::sync::Cache<String, Bytes, JsonWeight>;
+
+/// Bytes served from the JSON cache at most.
+const POSTS_JSON_BYTES: u64 = 64 << 20;
+
+#[derive(Clone)]
+struct JsonWeight;
+
+impl quick_cache::Weighter<String, Bytes> for JsonWeight {
+    fn weight(&self, key: &String, json: &Bytes) -> u64 {
+        (key.len() + json.len()) as u64
+    }
 }
 
 /// The `/wrk2-api/` and `/api/` routes, calling functions through `invoker`; `auth` must be the
@@ -68,6 +88,7 @@ pub fn router(invoker: Arc<dyn Invoker>, timeout: Duration, auth: AuthKey) -> Ro
         invoker,
         timeout,
         auth,
+        posts_json: PostsJson::with_weighter(32_768, POSTS_JSON_BYTES, JsonWeight),
     };
     wrk2::routes()
         .merge(api::routes())
@@ -332,8 +353,28 @@ impl Dsb {
             stop: window.stop,
         };
         let output = self.call::<F>(input, headers).await?;
-        let posts: Vec<DsbPost> = output.posts.iter().map(|p| DsbPost(p)).collect();
-        json(&posts)
+        let mut body = Vec::with_capacity(2048 * output.posts.len() + 2);
+        body.push(b'[');
+        for (i, post) in output.posts.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            let cached = self.posts_json.get(&post.post_id);
+            let json = match cached {
+                Some(json) => json,
+                None => {
+                    let json = Bytes::from(serde_json::to_vec(&DsbPost(post)).map_err(|e| {
+                        let message = format!("cannot encode the reply: {e}");
+                        refuse(StatusCode::INTERNAL_SERVER_ERROR, message)
+                    })?);
+                    self.posts_json.insert(post.post_id.clone(), json.clone());
+                    json
+                }
+            };
+            body.extend_from_slice(&json);
+        }
+        body.push(b']');
+        Ok(json_response(body))
     }
 }
 
