@@ -14,7 +14,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use deathstar_backends::BackendConfig;
 use deathstar_handlers::Registry;
+use deathstar_handlers::auth::AuthKey;
+use deathstar_http::client::{FunctionUrls, GatewayInvoker};
+use deathstar_http::dsb;
 
 use crate::{Backend, Net, TEST_SECRET};
 
@@ -35,20 +39,12 @@ pub const COMPOSE_CALL_TREE: &[&str] = &[
 
 /// Every function in a process of its own.
 pub async fn one_per_function(bin: &str) -> Option<Net> {
-    let groups = Registry::names().into_iter().map(|n| vec![n]).collect();
-    start(bin, groups).await
+    start(bin, layout(false)).await
 }
 
-/// `group` in one process, every other function in a process of its own.
-pub async fn fused(bin: &str, group: &[&'static str]) -> Option<Net> {
-    let mut groups = vec![group.to_vec()];
-    groups.extend(
-        Registry::names()
-            .into_iter()
-            .filter(|n| !group.contains(n))
-            .map(|n| vec![n]),
-    );
-    start(bin, groups).await
+/// Compose's call tree in one process, every other function in a process of its own.
+pub async fn fused(bin: &str) -> Option<Net> {
+    start(bin, layout(true)).await
 }
 
 /// A child process, killed with its deployment.
@@ -73,8 +69,49 @@ static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
     let config = Backend::MongoRedis.config()?;
     let _starting = STARTING.lock().await;
-    let gateway_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let gateway_url = format!("http://{}", gateway_listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let deployment = launch(bin, groups, &config, TEST_SECRET, listener).await;
+    Some(Net::http(deployment.gateway_url, deployment.processes))
+}
+
+/// A running deployment: its gateway's URL and its processes (killed when dropped).
+pub struct Deployment {
+    pub gateway_url: String,
+    pub processes: Vec<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+/// The groups of functions a deployment layout puts in one process each: every function
+/// alone, or compose's call tree together and every other function alone.
+pub fn layout(fused_compose: bool) -> Vec<Vec<&'static str>> {
+    let group: &[&'static str] = if fused_compose {
+        COMPOSE_CALL_TREE
+    } else {
+        &[]
+    };
+    let mut groups: Vec<Vec<&'static str>> = Vec::new();
+    if !group.is_empty() {
+        groups.push(group.to_vec());
+    }
+    groups.extend(
+        Registry::names()
+            .into_iter()
+            .filter(|n| !group.contains(n))
+            .map(|n| vec![n]),
+    );
+    groups
+}
+
+/// Starts each group of functions in a `bin` (deathstar-openfaas) process of its own on a free
+/// loopback port, on the stores of `config`, and the stand-in gateway on `listener`; returns
+/// once every process answers its health check.
+pub async fn launch(
+    bin: &str,
+    groups: Vec<Vec<&'static str>>,
+    config: &BackendConfig,
+    secret: &str,
+    listener: tokio::net::TcpListener,
+) -> Deployment {
+    let gateway_url = format!("http://{}", listener.local_addr().unwrap());
 
     // All ports are reserved at once (held open together, so they differ), then released
     // for the processes to bind.
@@ -89,7 +126,7 @@ async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
     drop(reserved);
 
     let mut routes = HashMap::new();
-    let mut guards: Vec<Box<dyn std::any::Any + Send + Sync>> = Vec::new();
+    let mut processes: Vec<Box<dyn std::any::Any + Send + Sync>> = Vec::new();
     let mut health = Vec::new();
     for (group, port) in groups.iter().zip(ports) {
         let base = format!("http://127.0.0.1:{port}");
@@ -105,7 +142,7 @@ async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
             .env("DS_FUNCTIONS", group.join(","))
             .env("DS_LISTEN", format!("127.0.0.1:{port}"))
             .env("OPENFAAS_GATEWAY", &gateway_url)
-            .env("DS_AUTH_SECRET", TEST_SECRET)
+            .env("DS_AUTH_SECRET", secret)
             .env("DS_NAMESPACE", &config.namespace)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());
@@ -122,7 +159,7 @@ async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        guards.push(Box::new(Process(child)));
+        processes.push(Box::new(Process(child)));
         health.push(format!("{base}/healthz"));
     }
 
@@ -130,10 +167,21 @@ async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
         client: reqwest::Client::new(),
         routes,
     });
+    // DeathStarBench's routes too, calling through the gateway as its nginx would.
+    let invoker = GatewayInvoker::new(
+        FunctionUrls::Gateway(gateway_url.clone()),
+        Duration::from_secs(20),
+    );
+    let dsb = dsb::router(
+        Arc::new(invoker),
+        Duration::from_secs(20),
+        AuthKey::new(secret),
+    );
     let app = axum::Router::new()
         .route("/function/{name}", any(forward))
-        .with_state(gateway);
-    tokio::spawn(async move { axum::serve(gateway_listener, app).await });
+        .with_state(gateway)
+        .merge(dsb);
+    tokio::spawn(async move { axum::serve(listener, app).await });
 
     let started = Instant::now();
     for url in health {
@@ -145,7 +193,10 @@ async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
-    Some(Net::http(gateway_url, guards))
+    Deployment {
+        gateway_url,
+        processes,
+    }
 }
 
 /// What the OpenFaaS gateway does for `/function/<name>`: forward the call, headers and all.

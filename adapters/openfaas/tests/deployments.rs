@@ -10,7 +10,4 @@ flows_on!(
     one_process_per_function,
     processes::one_per_function(BIN).await
 );
-flows_on!(
-    compose_fused,
-    processes::fused(BIN, processes::COMPOSE_CALL_TREE).await
-);
+flows_on!(compose_fused, processes::fused(BIN).await);

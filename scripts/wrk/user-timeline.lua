@@ -1,0 +1,5 @@
+-- user-timeline reads only (DSB's read-user-timeline.lua). Run: wrk -s scripts/wrk/user-timeline.lua URL
+package.path = debug.getinfo(1, "S").source:match("@(.*/)") .. "?.lua;" .. package.path
+require "common"
+init = function() init_random() end
+request = function() return timeline("user-timeline") end

@@ -1,0 +1,74 @@
+//! `deathstar-deploy`: a multi-process deployment on this machine, as on OpenFaaS but without
+//! Kubernetes: every function in a `deathstar-openfaas` process of its own on a loopback port
+//! (or, with `--fused`, compose's call tree in one process), and a stand-in gateway on
+//! `--listen` that routes `/function/<name>` to them and serves DeathStarBench's `/wrk2-api/`
+//! and `/api/` routes through them. Functions call each other through the gateway. The
+//! processes share MongoDB and Redis: `MONGO_URI`, `REDIS_SERVER`, `REDIS_PORT` must be set
+//! (`scripts/with-services.sh` starts throwaway ones). Stops, with its processes, on Ctrl-C.
+//!
+//! ```sh
+//! cargo build --release -p deathstar-openfaas -p deathstar-tests
+//! scripts/with-services.sh target/release/deathstar-deploy --listen 127.0.0.1:8080
+//! ```
+
+use deathstar_backends::BackendConfig;
+use deathstar_tests::processes;
+
+const USAGE: &str = "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S]";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let mut fused = false;
+    let mut listen = "127.0.0.1:8080".to_owned();
+    let mut bin = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("deathstar-openfaas")))
+        .map_or("deathstar-openfaas".to_owned(), |p| p.display().to_string());
+    let mut secret = std::env::var("DS_AUTH_SECRET").unwrap_or_else(|_| "deathstar".into());
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next().unwrap_or_else(|| {
+                eprintln!("{name} needs a value\n{USAGE}");
+                std::process::exit(2)
+            })
+        };
+        match arg.as_str() {
+            "--fused" => fused = true,
+            "--listen" => listen = value("--listen"),
+            "--bin" => bin = value("--bin"),
+            "--secret" => secret = value("--secret"),
+            _ => {
+                eprintln!("{USAGE}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    }
+    let config = BackendConfig::from_env();
+    if config.mongo_uri.is_none() || config.redis_server.is_none() {
+        eprintln!("MONGO_URI and REDIS_SERVER must be set (scripts/with-services.sh sets them)");
+        return std::process::ExitCode::from(2);
+    }
+    let listener = match tokio::net::TcpListener::bind(&listen).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("cannot listen on {listen}: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let groups = processes::layout(fused);
+    let count = groups.len();
+    let deployment = processes::launch(&bin, groups, &config, &secret, listener).await;
+    eprintln!(
+        "deathstar-deploy: {count} processes ({}), gateway at {}; Ctrl-C stops them",
+        if fused {
+            "compose fused"
+        } else {
+            "one per function"
+        },
+        deployment.gateway_url
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    drop(deployment);
+    std::process::ExitCode::SUCCESS
+}
