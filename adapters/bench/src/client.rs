@@ -6,6 +6,11 @@
 //!   `init_social_graph.py` send them.
 //! * `gateway`: this project's JSON functions at `POST <target>/function/<name>`, with user ids
 //!   mapped by [`dsb_user_id`].
+//! * `lambda`: the same JSON bodies through AWS Lambda's Invoke API,
+//!   `POST <target>/2015-03-31/functions/<name>/invocations`, each wrapped in the API Gateway
+//!   (HTTP API v2) event the `lambda_http` bootstraps take; the status counted is the one in
+//!   the function's response object. Requests are not SigV4-signed: the target is a local
+//!   Invoke API (`cargo lambda watch`, `sam local start-lambda`), not AWS itself.
 
 use std::time::Duration;
 
@@ -27,6 +32,8 @@ pub enum Api {
     Dsb,
     /// This project's `/function/<name>` JSON functions (32-hex user ids).
     Gateway,
+    /// The same functions through a local Lambda Invoke API (`cargo lambda watch`).
+    Lambda,
 }
 
 /// The project's user id of DeathStarBench user `i`: `i` as 32 lowercase hex digits,
@@ -64,6 +71,7 @@ impl Urls {
             let path = match api {
                 Api::Dsb => dsb.to_string(),
                 Api::Gateway => format!("/function/{function}"),
+                Api::Lambda => format!("/2015-03-31/functions/{function}/invocations"),
             };
             Url::parse(&format!("{root}{path}")).context("building an endpoint URL")
         };
@@ -156,6 +164,37 @@ impl ApiClient {
             .body(body)
     }
 
+    /// A JSON function call: the body as is to the gateway, wrapped in an event for Lambda.
+    fn json(&self, url: &Url, body: &impl Serialize) -> RequestBuilder {
+        let request = self.http.post(url.clone());
+        match self.api {
+            Api::Lambda => {
+                let body = serde_json::to_string(body).expect("bodies serialise");
+                request.json(&lambda_event(url.path(), body))
+            }
+            _ => request.json(body),
+        }
+    }
+
+    /// The status a response counts as: the HTTP status, or for Lambda the status in the
+    /// function's response object (a function that crashed, with no object, counts as 502).
+    pub fn status_of(&self, http_status: u16, body: &[u8]) -> u16 {
+        if self.api != Api::Lambda || http_status != 200 {
+            return http_status;
+        }
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|response| response["statusCode"].as_u64())
+            .map_or(502, |status| status as u16)
+    }
+
+    /// Sends `req` and reads the whole body (see [`execute`]), with the status as
+    /// [`ApiClient::status_of`] counts it.
+    pub async fn execute(&self, req: RequestBuilder) -> Result<(u16, Bytes), String> {
+        let (status, body) = execute(req).await?;
+        Ok((self.status_of(status, &body), body))
+    }
+
     /// Registers DSB user `i`: `first_name_i`, `last_name_i`, `username_i`, `password_i`, id `i`.
     pub fn register(&self, i: u64) -> RequestBuilder {
         match self.api {
@@ -166,16 +205,16 @@ impl ApiClient {
                      &password=password_{i}&user_id={i}"
                 ),
             ),
-            Api::Gateway => self
-                .http
-                .post(self.urls.register.clone())
-                .json(&RegisterBody {
+            Api::Gateway | Api::Lambda => self.json(
+                &self.urls.register,
+                &RegisterBody {
                     user_id: &dsb_user_id(i),
                     username: &username(i),
                     first_name: &format!("first_name_{i}"),
                     last_name: &format!("last_name_{i}"),
                     password: &format!("password_{i}"),
-                }),
+                },
+            ),
         }
     }
 
@@ -186,27 +225,30 @@ impl ApiClient {
                 &self.urls.follow,
                 format!("user_name=username_{follower}&followee_name=username_{followee}"),
             ),
-            Api::Gateway => self.http.post(self.urls.follow.clone()).json(&FollowBody {
-                username: &username(follower),
-                followee_name: &username(followee),
-            }),
+            Api::Gateway | Api::Lambda => self.json(
+                &self.urls.follow,
+                &FollowBody {
+                    username: &username(follower),
+                    followee_name: &username(followee),
+                },
+            ),
         }
     }
 
     pub fn compose(&self, p: &ComposeParams) -> RequestBuilder {
         match self.api {
             Api::Dsb => self.form(&self.urls.compose, p.form_body()),
-            Api::Gateway => self
-                .http
-                .post(self.urls.compose.clone())
-                .json(&ComposeBody {
+            Api::Gateway | Api::Lambda => self.json(
+                &self.urls.compose,
+                &ComposeBody {
                     user_id: &dsb_user_id(p.user),
                     username: &p.username(),
                     post_type: POST_TYPE,
                     text: &p.text,
                     media_ids: &p.media_ids,
                     media_types: &p.media_types,
-                }),
+                },
+            ),
         }
     }
 
@@ -218,11 +260,14 @@ impl ApiClient {
                 // DSB's scripts send the form content type on GETs too.
                 self.http.get(url).header(CONTENT_TYPE, FORM)
             }
-            Api::Gateway => self.http.post(url.clone()).json(&TimelineBody {
-                user_id: &dsb_user_id(t.user),
-                start: t.start,
-                stop: t.stop,
-            }),
+            Api::Gateway | Api::Lambda => self.json(
+                url,
+                &TimelineBody {
+                    user_id: &dsb_user_id(t.user),
+                    start: t.start,
+                    stop: t.stop,
+                },
+            ),
         }
     }
 
@@ -242,6 +287,25 @@ impl ApiClient {
             Request::Compose(p) => self.compose(p),
         }
     }
+}
+
+/// The API Gateway HTTP API (v2) event a `lambda_http` bootstrap takes, around a JSON body.
+fn lambda_event(path: &str, body: String) -> serde_json::Value {
+    serde_json::json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "routeKey": "$default",
+            "stage": "$default",
+            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "127.0.0.1", "userAgent": "deathstar-bench"},
+        },
+        "body": body,
+        "isBase64Encoded": false,
+    })
 }
 
 /// Sends `req` and reads the whole body (latency ends with the last byte). A transport failure
@@ -396,6 +460,50 @@ mod tests {
         assert_eq!(v["text"], p.text);
         assert_eq!(v["media_ids"], serde_json::json!(p.media_ids));
         assert_eq!(v["media_types"], serde_json::json!(p.media_types));
+    }
+
+    #[test]
+    fn lambda_requests_wrap_the_gateway_bodies_in_an_event() {
+        let c = client(Api::Lambda);
+        let r = c.follow(1, 2).build().unwrap();
+        assert_eq!(
+            r.url().as_str(),
+            "http://127.0.0.1:8080/2015-03-31/functions/social-graph-follow-with-username/invocations"
+        );
+        let event: serde_json::Value = serde_json::from_str(&body(&r)).unwrap();
+        assert_eq!(event["version"], "2.0");
+        assert_eq!(event["requestContext"]["http"]["method"], "POST");
+        let inner: serde_json::Value =
+            serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            inner,
+            serde_json::json!({"username": "username_1", "followee_name": "username_2"})
+        );
+    }
+
+    #[test]
+    fn lambda_statuses_come_from_the_response_object() {
+        let c = client(Api::Lambda);
+        assert_eq!(
+            c.status_of(200, br#"{"statusCode": 404, "body": "{}"}"#),
+            404
+        );
+        assert_eq!(
+            c.status_of(200, br#"{"statusCode": 200, "body": "{}"}"#),
+            200
+        );
+        // A crash: Lambda's error object, no response object.
+        assert_eq!(
+            c.status_of(200, br#"{"errorType": "Panic", "errorMessage": "x"}"#),
+            502
+        );
+        // `cargo lambda watch` answers a function error with a 500 of its own.
+        assert_eq!(c.status_of(500, b"boom"), 500);
+        // The other APIs count the HTTP status.
+        assert_eq!(
+            client(Api::Gateway).status_of(200, br#"{"statusCode": 404}"#),
+            200
+        );
     }
 
     #[test]

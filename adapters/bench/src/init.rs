@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::args::InitArgs;
-use crate::client::{ApiClient, execute};
+use crate::client::ApiClient;
 use crate::dataset::{self, Graph};
 use crate::report::api_name;
 use crate::workload::Generator;
@@ -58,6 +58,7 @@ impl PhaseTally {
 
 /// Runs `requests` with at most `concurrency` in flight, counting outcomes.
 async fn phase(
+    client: &Arc<ApiClient>,
     name: &str,
     total: u64,
     concurrency: usize,
@@ -86,8 +87,9 @@ async fn phase(
             .expect("the semaphore is never closed");
         let tally = tally.clone();
         let pb = pb.clone();
+        let client = client.clone();
         tokio::spawn(async move {
-            let outcome = execute(request).await;
+            let outcome = client.execute(request).await;
             let failed = {
                 let mut t = tally.lock().expect("tally lock");
                 t.add(outcome);
@@ -155,7 +157,12 @@ pub fn render(tallies: &[PhaseTally]) -> String {
 /// Loads the graph at `args.dataset` into `args.target`. Returns each phase's tally.
 pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
     let graph = dataset::load(&args.dataset)?;
-    let client = ApiClient::new(&args.target, args.api, args.concurrency, args.timeout)?;
+    let client = Arc::new(ApiClient::new(
+        &args.target,
+        args.api,
+        args.concurrency,
+        args.timeout,
+    )?);
     let shown = std::fs::canonicalize(&args.dataset).unwrap_or_else(|_| args.dataset.clone());
     eprintln!(
         "{}: {} users, {} edges ({} follows), {} posts per user; {} API at {}, {} in flight",
@@ -171,6 +178,7 @@ pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
     let mut tallies = Vec::new();
     tallies.push(
         phase(
+            &client,
             "register",
             graph.nodes,
             args.concurrency,
@@ -181,6 +189,7 @@ pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
     // Every edge both ways, as init_social_graph.py does (the graph becomes symmetric).
     tallies.push(
         phase(
+            &client,
             "follow",
             2 * graph.edges.len() as u64,
             args.concurrency,
@@ -200,6 +209,7 @@ pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
         let posts = (0..graph.nodes).flat_map(|i| (0..per_user).map(move |_| i));
         tallies.push(
             phase(
+                &client,
                 "compose",
                 graph.nodes * per_user,
                 args.concurrency,

@@ -221,6 +221,7 @@ pub fn api_name(api: Api) -> &'static str {
     match api {
         Api::Dsb => "dsb",
         Api::Gateway => "gateway",
+        Api::Lambda => "lambda",
     }
 }
 

@@ -123,7 +123,7 @@ async fn one_request(shared: Arc<Shared>, request: Request, scheduled: Duration)
                 shared.pool.send(from_reqwest(request)?).await
             };
             let outcome = match exchange.await {
-                Ok((status, _body)) => Outcome::Status(status),
+                Ok((status, body)) => Outcome::Status(shared.client.status_of(status, &body)),
                 Err(class) => Outcome::Transport(class),
             };
             drop(permit);
