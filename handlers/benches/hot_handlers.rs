@@ -19,7 +19,11 @@ use tower::ServiceExt;
 /// A compose text as DSB's mixed workload makes it: 256 alphanumerics, then mentions and URLs.
 fn dsb_text() -> String {
     let mut text: String = (0..256)
-        .map(|i| char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[i * 7 % 62]))
+        .map(|i| {
+            char::from(
+                b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[i * 7 % 62],
+            )
+        })
         .collect();
     for i in 0..3 {
         text.push_str(&format!(" @username_{}", 100 + i));
@@ -76,31 +80,37 @@ fn timeline_read(c: &mut Criterion) {
     let registry = Registry::in_process(stores, AuthKey::new("bench"));
     let read = registry.get("home-timeline-read-frontend").unwrap();
     let input = json!({"user_id": owner, "start": 0, "stop": 10});
-    c.bench_function("home-timeline-read-frontend: 10 posts, embedded, JSON in and out", |b| {
-        b.iter(|| {
-            let invocation = Invocation::new(input.clone(), CallMeta::new("bench"));
-            let reply = runtime.block_on(read.clone().oneshot(invocation)).unwrap();
-            assert_eq!(reply.status, 200);
-            black_box(reply)
-        })
-    });
+    c.bench_function(
+        "home-timeline-read-frontend: 10 posts, embedded, JSON in and out",
+        |b| {
+            b.iter(|| {
+                let invocation = Invocation::new(input.clone(), CallMeta::new("bench"));
+                let reply = runtime.block_on(read.clone().oneshot(invocation)).unwrap();
+                assert_eq!(reply.status, 200);
+                black_box(reply)
+            })
+        },
+    );
     let typed = Arc::new(registry.local_invoker());
-    c.bench_function("home-timeline-read-frontend: 10 posts, embedded, typed in-process", |b| {
-        use deathstar_handlers::functions::HomeTimelineReadFrontend;
-        use deathstar_handlers::functions::timeline::ReadTimelineInput;
-        b.iter(|| {
-            let input = ReadTimelineInput {
-                user_id: owner.clone(),
-                start: 0,
-                stop: 10,
-            };
-            let meta = CallMeta::new("bench");
-            let call = deathstar_handlers::invoke_function::<HomeTimelineReadFrontend>(
-                &*typed, &meta, input,
-            );
-            black_box(runtime.block_on(call).unwrap())
-        })
-    });
+    c.bench_function(
+        "home-timeline-read-frontend: 10 posts, embedded, typed in-process",
+        |b| {
+            use deathstar_handlers::functions::HomeTimelineReadFrontend;
+            use deathstar_handlers::functions::timeline::ReadTimelineInput;
+            b.iter(|| {
+                let input = ReadTimelineInput {
+                    user_id: owner.clone(),
+                    start: 0,
+                    stop: 10,
+                };
+                let meta = CallMeta::new("bench");
+                let call = deathstar_handlers::invoke_function::<HomeTimelineReadFrontend>(
+                    &*typed, &meta, input,
+                );
+                black_box(runtime.block_on(call).unwrap())
+            })
+        },
+    );
 }
 
 criterion_group!(benches, text_parsing, timeline_read);

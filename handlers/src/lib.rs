@@ -25,7 +25,7 @@ pub mod validate;
 
 pub use envelope::Reply;
 pub use error::{CalleeFailure, FunctionError};
-pub use function::{Ctx, Env, Function, FunctionService, invoke_function};
+pub use function::{Ctx, Env, Function, FunctionService, WireReply, invoke_function};
 pub use invocation::{CallMeta, Invocation};
 pub use invoker::{FusedInvoker, InvokeError, Invoker, LocalInvoker};
 pub use registry::Registry;

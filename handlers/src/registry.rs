@@ -12,14 +12,18 @@ use tower::util::BoxCloneSyncService;
 
 use crate::auth::AuthKey;
 use crate::envelope::Reply;
-use crate::function::{Env, Function, FunctionService};
+use crate::function::{Env, Function, FunctionService, WireReply};
 use crate::functions::*;
-use crate::invocation::Invocation;
+use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::LocalInvoker;
 use crate::store::Stores;
+use futures::future::BoxFuture;
 
 /// A function as the registry stores it.
 pub type BoxedFunction = BoxCloneSyncService<Invocation, Reply, Infallible>;
+
+/// A function's bytes-in, bytes-out entry ([`FunctionService::call_wire`]), for HTTP adapters.
+pub type WireFunction = Arc<dyn Fn(&[u8], CallMeta) -> BoxFuture<'static, WireReply> + Send + Sync>;
 
 /// Something that wants to see every function type.
 pub trait FunctionVisitor {
@@ -70,6 +74,7 @@ pub fn for_each_function(v: &mut impl FunctionVisitor) {
 
 pub(crate) struct RegistryInner {
     pub(crate) services: HashMap<&'static str, BoxedFunction>,
+    wire: HashMap<&'static str, WireFunction>,
 }
 
 /// Every function of the catalogue, by name, sharing one [`Env`].
@@ -130,11 +135,17 @@ impl Registry {
             env: &'a Arc<Env>,
             keep: K,
             services: HashMap<&'static str, BoxedFunction>,
+            wire: HashMap<&'static str, WireFunction>,
         }
         impl<K: Fn(&str) -> bool> FunctionVisitor for Build<'_, K> {
             fn visit<F: Function>(&mut self) {
                 if (self.keep)(F::NAME) {
                     let service = FunctionService::<F>::new(self.env.clone());
+                    let wire = service.clone();
+                    self.wire.insert(
+                        F::NAME,
+                        Arc::new(move |body: &[u8], meta| wire.call_wire(body, meta)),
+                    );
                     self.services
                         .insert(F::NAME, BoxCloneSyncService::new(service));
                 }
@@ -144,10 +155,12 @@ impl Registry {
             env: &env,
             keep,
             services: HashMap::new(),
+            wire: HashMap::new(),
         };
         for_each_function(&mut build);
         let inner = Arc::new(RegistryInner {
             services: build.services,
+            wire: build.wire,
         });
         local.bind(Arc::downgrade(&inner));
         Registry { inner }
@@ -192,6 +205,11 @@ impl Registry {
     /// The service for `name`, if this registry hosts it.
     pub fn get(&self, name: &str) -> Option<BoxedFunction> {
         self.inner.services.get(name).cloned()
+    }
+
+    /// The bytes-in, bytes-out entry of `name`, if this registry hosts it.
+    pub fn get_wire(&self, name: &str) -> Option<WireFunction> {
+        self.inner.wire.get(name).cloned()
     }
 
     pub fn contains(&self, name: &str) -> bool {

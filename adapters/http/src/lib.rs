@@ -2,9 +2,10 @@
 //! `POST|GET /function/<name>` with a JSON body, answered with the function's envelope and
 //! status. Also `GET /healthz`. Used by the local all-in-one server and the OpenFaaS adapter.
 //!
-//! This is the only place where bytes become an [`Invocation`] and a [`Reply`] becomes bytes:
-//! body limits, JSON parsing errors, the context headers and the per-call log line live here
-//! once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
+//! This is the only place where request bytes reach a function (its wire entry,
+//! [`deathstar_handlers::FunctionService::call_wire`], which decodes the input straight from
+//! them) and its answer becomes a response: body limits, the context headers and the per-call
+//! log line live here once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
 
 pub mod client;
 pub mod dsb;
@@ -18,9 +19,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use deathstar_handlers::{CallMeta, FunctionError, Invocation, Registry, Reply};
+use deathstar_handlers::{CallMeta, FunctionError, Registry, Reply, WireReply};
 use serde_json::Value;
-use tower::ServiceExt;
 
 /// Header carrying the trace id of a call tree, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -92,17 +92,19 @@ async fn invoke(
     let started = Instant::now();
     let meta = call_meta(&headers, shared.options.timeout);
     let trace_id = meta.trace_id.clone();
-    let reply = match shared.registry.get(&name) {
-        None => Reply::error(
+    let reply = match shared.registry.get_wire(&name) {
+        None => WireReply::from(Reply::error(
             FunctionError::UnknownFunction(name.clone()),
             "InvocationError",
-        ),
-        Some(function) => match read_json(body, shared.options.body_limit).await {
-            Err(error) => Reply::error(error, "InvocationError"),
-            Ok(body) => function
-                .oneshot(Invocation::new(body, meta))
-                .await
-                .unwrap_or_else(|never| match never {}),
+        )),
+        Some(function) => match to_bytes(body, shared.options.body_limit).await {
+            Err(_) => WireReply::from(Reply::error(
+                FunctionError::PayloadTooLarge {
+                    limit: shared.options.body_limit,
+                },
+                "InvocationError",
+            )),
+            Ok(body) => function(&body, meta).await,
         },
     };
     tracing::info!(
@@ -112,7 +114,7 @@ async fn invoke(
         trace_id = %trace_id,
         "call"
     );
-    into_response(reply, &trace_id)
+    wire_response(reply, &trace_id)
 }
 
 /// The call context of an incoming request: its trace id (kept from the caller when given),
@@ -141,14 +143,6 @@ pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
     }
 }
 
-/// Reads a body as a JSON value; an empty body is `{}` so that GET without a body works.
-pub async fn read_json(body: Body, limit: usize) -> Result<Value, FunctionError> {
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| FunctionError::PayloadTooLarge { limit })?;
-    parse_json(&bytes)
-}
-
 /// A request body as JSON; an empty body is `{}`. Every transport decodes bodies with this.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, FunctionError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -159,9 +153,14 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, FunctionError> {
 }
 
 pub fn into_response(reply: Reply, trace_id: &str) -> Response {
+    wire_response(WireReply::from(reply), trace_id)
+}
+
+/// A function's answer as an HTTP response, with the trace id.
+pub fn wire_response(reply: WireReply, trace_id: &str) -> Response {
     let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // A trailing newline keeps replies apart in a terminal, as curl users expect.
-    let mut body = serde_json::to_vec(&reply.body).unwrap_or_default();
+    let mut body = reply.body;
     body.push(b'\n');
     let headers = [(
         header::CONTENT_TYPE,

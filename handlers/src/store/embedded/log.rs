@@ -3,15 +3,18 @@
 //! Changes are made in memory first, then handed to [`Log::submit`]; one writer thread appends
 //! whatever has queued up with one `write` (group commit) and answers each caller once its line
 //! is in the file. When the file is flushed to the disk is the [`Sync`] policy: after every
-//! batch, or at most every interval (what MongoDB's journal does by default, 100 ms). On open,
+//! batch, before it is answered, or every interval by a thread of its own (what MongoDB's
+//! journal does by default, 100 ms). On open,
 //! the log is replayed into memory; a torn last line (a crash mid-write) is cut off.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
@@ -244,28 +247,16 @@ fn read_records(file: &File, path: &Path, replay: &mut impl FnMut(Record)) -> St
 }
 
 fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sync: Sync) {
-    let mut synced_at = Instant::now();
-    let mut unsynced = false;
+    // With an interval policy another thread flushes, so that appending (and answering) never
+    // waits for a flush: an fdatasync can take tens of milliseconds, and every write queued
+    // behind it would wait as long.
+    let flusher = match sync {
+        Sync::EveryWrite => None,
+        Sync::Interval(every) => file.try_clone().ok().map(|f| Flusher::start(f, every)),
+    };
     let mut batch: Vec<Line> = Vec::new();
     let mut buffer: Vec<u8> = Vec::new();
-    loop {
-        // Wait for work; with an interval policy, wake up to flush what is still unsynced.
-        let first = match sync {
-            Sync::Interval(every) if unsynced => {
-                match queue.recv_timeout(every.saturating_sub(synced_at.elapsed())) {
-                    Ok(line) => line,
-                    Err(RecvTimeoutError::Timeout) => {
-                        flush(&file, &mut synced_at, &mut unsynced);
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-            }
-            _ => match queue.recv() {
-                Ok(line) => line,
-                Err(_) => break,
-            },
-        };
+    while let Ok(first) = queue.recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match queue.try_recv() {
@@ -278,21 +269,16 @@ fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sy
             buffer.extend_from_slice(&line.bytes);
         }
         let mut outcome = file.write_all(&buffer).map_err(|e| e.to_string());
-        if outcome.is_ok() {
-            length += buffer.len() as u64;
-            let due = match sync {
-                Sync::EveryWrite => true,
-                Sync::Interval(every) => synced_at.elapsed() >= every,
-            };
-            unsynced = true;
-            if due {
-                outcome = file.sync_data().map_err(|e| e.to_string());
-                synced_at = Instant::now();
-                unsynced = outcome.is_err();
+        match &outcome {
+            Ok(()) => {
+                length += buffer.len() as u64;
+                match &flusher {
+                    Some(flusher) => flusher.dirty.store(true, Ordering::Release),
+                    None => outcome = file.sync_data().map_err(|e| e.to_string()),
+                }
             }
-        } else {
             // Cut a partial write off, so that later lines do not follow a torn one.
-            let _ = file.set_len(length);
+            Err(_) => drop(file.set_len(length)),
         }
         if let Err(e) = &outcome {
             tracing::error!(error = %e, "the embedded store cannot write its log");
@@ -304,15 +290,52 @@ fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sy
             let _ = line.written.send(answer);
         }
     }
-    flush(&file, &mut synced_at, &mut unsynced);
+    drop(flusher);
+    if let Err(e) = file.sync_data() {
+        tracing::error!(error = %e, "the embedded store cannot flush its log");
+    }
 }
 
-fn flush(file: &File, synced_at: &mut Instant, unsynced: &mut bool) {
-    match file.sync_data() {
-        Ok(()) => *unsynced = false,
-        Err(e) => tracing::error!(error = %e, "the embedded store cannot flush its log"),
+/// Flushes the log every interval, when something was written since the last flush.
+struct Flusher {
+    dirty: Arc<AtomicBool>,
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Flusher {
+    fn start(file: File, every: Duration) -> Flusher {
+        let dirty = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let flag = dirty.clone();
+        let thread = std::thread::Builder::new()
+            .name("embedded-store-fsync".into())
+            .spawn(move || {
+                // Wakes every interval until the writer drops `stop`.
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
+                    if flag.swap(false, Ordering::AcqRel)
+                        && let Err(e) = file.sync_data()
+                    {
+                        tracing::error!(error = %e, "the embedded store cannot flush its log");
+                    }
+                }
+            })
+            .ok();
+        Flusher {
+            dirty,
+            stop: Some(stop),
+            thread,
+        }
     }
-    *synced_at = Instant::now();
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn internal(message: String) -> StoreError {
