@@ -91,6 +91,18 @@ fn timeline_read(c: &mut Criterion) {
             })
         },
     );
+    let wire = registry.get_wire("home-timeline-read-frontend").unwrap();
+    let body = serde_json::to_vec(&input).unwrap();
+    c.bench_function(
+        "home-timeline-read-frontend: 10 posts, embedded, bytes in and out (HTTP edge)",
+        |b| {
+            b.iter(|| {
+                let reply = runtime.block_on(wire(&body, CallMeta::new("bench")));
+                assert_eq!(reply.status, 200);
+                black_box(reply)
+            })
+        },
+    );
     let typed = Arc::new(registry.local_invoker());
     c.bench_function(
         "home-timeline-read-frontend: 10 posts, embedded, typed in-process",
