@@ -83,34 +83,49 @@ impl Mongo {
         };
         let plain = |keys: Document| IndexModel::builder().keys(keys).build();
         let indexes = [
-            (&self.users, unique(doc! {"username": 1})),
-            (&self.users, unique(doc! {"user_id": 1})),
-            (&self.social_graph, unique(doc! {"user_id": 1})),
-            (&self.follows, unique(doc! {"user_id": 1, "followee_id": 1})),
-            (&self.follows, plain(doc! {"followee_id": 1})),
-            (&self.posts, unique(doc! {"post_id": 1})),
-            (&self.short_urls, unique(doc! {"shortened_url": 1})),
-            (&self.media, unique(doc! {"media_id": 1})),
             (
-                &self.user_timeline,
-                unique(doc! {"user_id": 1, "post_id": 1}),
+                &self.users,
+                vec![unique(doc! {"username": 1}), unique(doc! {"user_id": 1})],
             ),
+            (&self.social_graph, vec![unique(doc! {"user_id": 1})]),
+            (
+                &self.follows,
+                vec![
+                    unique(doc! {"user_id": 1, "followee_id": 1}),
+                    plain(doc! {"followee_id": 1}),
+                ],
+            ),
+            (&self.posts, vec![unique(doc! {"post_id": 1})]),
+            (&self.short_urls, vec![unique(doc! {"shortened_url": 1})]),
+            (&self.media, vec![unique(doc! {"media_id": 1})]),
             (
                 &self.user_timeline,
-                plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+                vec![
+                    unique(doc! {"user_id": 1, "post_id": 1}),
+                    plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+                ],
             ),
             (
                 &self.home_timeline,
-                unique(doc! {"user_id": 1, "post_id": 1}),
-            ),
-            (
-                &self.home_timeline,
-                plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+                vec![
+                    unique(doc! {"user_id": 1, "post_id": 1}),
+                    plain(doc! {"user_id": 1, "timestamp_ms": -1}),
+                ],
             ),
         ];
-        for (collection, index) in indexes {
-            collection.create_index(index).await.map_err(to_store)?;
-        }
+        // Collections at once, each collection's indexes one at a time: a function process
+        // listens only after this, and twelve round trips one after another were most of its
+        // start-up (docs/BENCHMARKS.md). FerretDB 1.24 fails a createIndexes naming several
+        // indexes ("slice bounds out of range"), hence one index per command.
+        let created = indexes.into_iter().map(|(collection, models)| async move {
+            for model in models {
+                collection.create_index(model).await?;
+            }
+            Ok::<(), mongodb::error::Error>(())
+        });
+        futures::future::try_join_all(created)
+            .await
+            .map_err(to_store)?;
         Ok(())
     }
 

@@ -183,7 +183,7 @@ pub fn open_with(dir: &Path, sync: Sync) -> StoreResult<Stores> {
 mod tests {
     use super::*;
     use crate::model::{Creator, User};
-    use crate::store::{Follow, PostStore, SocialGraphStore, TimelineStore, UserStore};
+    use crate::store::Follow;
 
     fn user(n: u32) -> User {
         User {
