@@ -188,10 +188,13 @@ impl ApiClient {
             .map_or(502, |status| status as u16)
     }
 
-    /// Sends `req` and reads the whole body (see [`execute`]), with the status as
-    /// [`ApiClient::status_of`] counts it.
+    /// Sends `req` and reads the whole body (latency ends with the last byte), with the status
+    /// as [`ApiClient::status_of`] counts it. A transport failure comes back as its class (see
+    /// [`classify`]).
     pub async fn execute(&self, req: RequestBuilder) -> Result<(u16, Bytes), String> {
-        let (status, body) = execute(req).await?;
+        let resp = req.send().await.map_err(|e| classify(&e))?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(|e| classify(&e))?;
         Ok((self.status_of(status, &body), body))
     }
 
@@ -306,15 +309,6 @@ fn lambda_event(path: &str, body: String) -> serde_json::Value {
         "body": body,
         "isBase64Encoded": false,
     })
-}
-
-/// Sends `req` and reads the whole body (latency ends with the last byte). A transport failure
-/// comes back as its class (see [`classify`]).
-pub async fn execute(req: RequestBuilder) -> Result<(u16, Bytes), String> {
-    let resp = req.send().await.map_err(|e| classify(&e))?;
-    let status = resp.status().as_u16();
-    let body = resp.bytes().await.map_err(|e| classify(&e))?;
-    Ok((status, body))
 }
 
 /// The class of a transport error: `timeout`, `connect`, `body` (the response broke off),
