@@ -79,9 +79,28 @@ pub enum TokenError {
 #[derive(Clone)]
 pub struct AuthKey(Arc<[u8]>);
 
+/// A configured signing secret that cannot sign anything safely.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin} is empty: an empty secret would let anyone sign login tokens")]
+pub struct EmptySecret {
+    /// Where the secret came from (`DS_AUTH_SECRET`, a secret file...).
+    pub origin: String,
+}
+
 impl AuthKey {
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
         AuthKey(Arc::from(secret.as_ref()))
+    }
+
+    /// The key of a secret an operator configured, read from `source`: refused when empty
+    /// (or only whitespace, which is what an empty secret file holds), on every adapter.
+    pub fn configured(secret: &str, source: &str) -> Result<Self, EmptySecret> {
+        match secret.trim() {
+            "" => Err(EmptySecret {
+                origin: source.to_owned(),
+            }),
+            secret => Ok(AuthKey::new(secret)),
+        }
     }
 
     /// A fresh random key (tests, or a single process that needs no shared secret).

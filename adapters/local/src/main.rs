@@ -84,14 +84,14 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
 
-    std::fs::create_dir_all(&args.data_dir)
+    deathstar_handlers::store::embedded::create_private_dir(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
     let backends = args.backends();
     let stores = open_stores(&backends, &args.data_dir)
         .await
         .with_context(|| format!("opening the stores ({})", backends.describe()))?;
     let auth = match &args.auth_secret {
-        Some(secret) => AuthKey::new(secret),
+        Some(secret) => AuthKey::configured(secret, "--auth-secret (DS_AUTH_SECRET)")?,
         None => stored_auth_key(&args.data_dir)?,
     };
     let registry = Registry::in_process(stores, auth.clone());
@@ -122,17 +122,27 @@ async fn main() -> anyhow::Result<()> {
 
 /// The data dir's signing secret, created on first start, so tokens survive restarts.
 fn stored_auth_key(data_dir: &Path) -> anyhow::Result<AuthKey> {
+    use std::io::Write;
     let path = data_dir.join("auth-secret");
-    if let Ok(secret) = std::fs::read_to_string(&path) {
-        return Ok(AuthKey::new(secret.trim()));
+    let source = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(secret) => return Ok(AuthKey::configured(&secret, &source)?),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("reading {source}"));
+        }
+        Err(_) => {}
     }
     let secret = deathstar_handlers::auth::new_secret();
-    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    // Owner-only from the start; `create_new`, so two servers starting at once cannot
+    // overwrite each other's secret.
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(&path)
+        .and_then(|mut file| file.write_all(secret.as_bytes()))
+        .with_context(|| format!("writing {source}"))?;
     Ok(AuthKey::new(secret))
 }
 

@@ -103,6 +103,59 @@ impl Drop for Server {
     }
 }
 
+/// The data directory holds password hashes and the signing secret: none of it is readable by
+/// other users, from the moment it exists.
+#[cfg(unix)]
+#[tokio::test]
+async fn user_data_and_the_secret_are_private_to_the_server() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data).await;
+    let mode = |name: &str| {
+        let meta = std::fs::metadata(data.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        meta.permissions().mode() & 0o777
+    };
+    assert_eq!(mode(""), 0o700, "the data directory");
+    assert_eq!(mode("deathstar.log"), 0o600);
+    assert_eq!(mode("auth-secret"), 0o600);
+    server.interrupt();
+}
+
+/// An empty secret would sign tokens anyone can forge: the server refuses to start with one,
+/// whether given as a flag or found empty in the data directory.
+#[test]
+fn an_empty_auth_secret_is_refused_at_start_up() {
+    let refused = |configure: &dyn Fn(&mut Command)| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_deathstar"));
+        command
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("DS_AUTH_SECRET")
+            .env_remove("MONGO_URI")
+            .env_remove("REDIS_SERVER");
+        std::fs::write(dir.path().join("auth-secret"), "\n").unwrap();
+        configure(&mut command);
+        let output = command.output().expect("deathstar runs");
+        assert!(!output.status.success(), "started with an empty secret");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let flag = refused(&|c| {
+        c.args(["--auth-secret", ""]);
+    });
+    assert!(
+        flag.contains("--auth-secret (DS_AUTH_SECRET) is empty"),
+        "{flag}"
+    );
+    let env = refused(&|c| {
+        c.env("DS_AUTH_SECRET", "  ");
+    });
+    assert!(env.contains("is empty"), "{env}");
+    let file = refused(&|_| {});
+    assert!(file.contains("auth-secret is empty"), "{file}");
+}
+
 #[tokio::test]
 async fn data_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -78,11 +78,12 @@ async fn main() -> anyhow::Result<()> {
     let stores = open_stores(&backends, &args.data_dir)
         .await
         .with_context(|| format!("opening the stores ({})", backends.describe()))?;
-    let auth = match std::env::var("DS_AUTH_SECRET")
-        .ok()
-        .or_else(|| secret("auth-secret"))
-    {
-        Some(secret) => AuthKey::new(secret),
+    let configured = match std::env::var("DS_AUTH_SECRET") {
+        Ok(value) => Some((value, "DS_AUTH_SECRET")),
+        Err(_) => secret("auth-secret").map(|value| (value, "the auth-secret secret")),
+    };
+    let auth = match configured {
+        Some((secret, source)) => AuthKey::configured(&secret, source)?,
         None => {
             tracing::warn!("no DS_AUTH_SECRET or auth-secret secret: tokens only verify here");
             AuthKey::random()
@@ -139,8 +140,10 @@ fn wanted_functions(spec: &str) -> anyhow::Result<Vec<&'static str>> {
 
 /// An OpenFaaS secret, if mounted.
 fn secret(name: &str) -> Option<String> {
+    // An empty secret file is returned as empty, for the caller to refuse: treating it as
+    // absent would quietly fall back to a default.
     let value = std::fs::read_to_string(PathBuf::from(SECRETS).join(name)).ok()?;
-    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+    Some(value.trim().to_owned())
 }
 
 /// Parses a Go duration as OpenFaaS writes them: `20s`, `500ms`, `1m30s`, `2h`.

@@ -154,10 +154,13 @@ impl Log {
     /// Opens (or creates) the log at `path`, feeding every record in it to `replay`, oldest
     /// first. Fails if another process has it open.
     pub fn open(path: &Path, sync: Sync, mut replay: impl FnMut(Record)) -> StoreResult<Log> {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
+        let mut options = OpenOptions::new();
+        options.create(true).read(true).append(true);
+        // The log holds password hashes and salts: readable by its owner only, from the
+        // first byte (a chmod after creating it would leave a window).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
             .open(path)
             .map_err(|e| internal(format!("cannot open {}: {e}", path.display())))?;
         file.try_lock().map_err(|_| {
@@ -378,6 +381,17 @@ mod tests {
         }
         drop(log);
         assert_eq!(replayed(&path).unwrap(), ["a", "b", "c"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_log_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        drop(Log::open(&path, Sync::default(), |_| {}).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]

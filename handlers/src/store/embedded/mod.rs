@@ -47,10 +47,20 @@ pub struct Embedded {
     log: Option<Log>,
 }
 
+/// Creates `dir` (and missing parents) readable by its owner only; an existing one is left
+/// as it is, so an operator's own permissions stand.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 impl Embedded {
     /// Opens the store in `dir` (created if missing), replaying its log.
     pub fn open(dir: &Path, sync: Sync) -> StoreResult<Embedded> {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        create_private_dir(dir).map_err(|e| {
             super::StoreError::Internal(format!("cannot create {}: {e}", dir.display()))
         })?;
         let mut store = Embedded {
