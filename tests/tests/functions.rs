@@ -1369,6 +1369,56 @@ async fn upload_text_shortens_urls_and_resolves_known_mentions(net: Net) {
     );
 }
 
+/// The text of the issue that found the parser slicing inside characters: Latin, emoji, CJK,
+/// an IRI. Only the ASCII URL is shortened; the IRI has nothing ASCII after its scheme, so
+/// it stays text as written (handlers/src/functions/text/parse.rs).
+const WORLD_TEXT: &str = "café @bob https://example.com/a?q=1 🙂 日本語 http://例え.jp/パス";
+
+async fn upload_text_handles_text_in_any_script(net: Net) {
+    let bob = net.register("bob").await;
+    let reply = net
+        .ok("text-service-upload-text", json!({"text": WORLD_TEXT}))
+        .await;
+    let urls = reply["urls"].as_array().unwrap();
+    assert_eq!(urls.len(), 1, "{reply}");
+    assert_eq!(urls[0]["expanded_url"], "https://example.com/a?q=1");
+    let short = urls[0]["shortened_url"].as_str().unwrap();
+    assert_eq!(
+        reply["text"],
+        WORLD_TEXT.replace("https://example.com/a?q=1", short)
+    );
+    assert_eq!(
+        reply["user_mentions"],
+        json!([{"user_id": bob, "username": "bob"}])
+    );
+    // Right-to-left text, marks and combining characters pass through untouched.
+    let rtl = "\u{200F}שלום @bob مرحبا\u{202E} e\u{0301}";
+    let reply = net
+        .ok("text-service-upload-text", json!({"text": rtl}))
+        .await;
+    assert_eq!(reply["text"], rtl);
+    assert_eq!(user_ids(&reply["user_mentions"]), [bob.as_str()]);
+}
+
+async fn compose_post_frontend_takes_text_in_any_script(net: Net) {
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    let post = net.compose(&alice, "alice", WORLD_TEXT).await;
+    assert_eq!(post["urls"][0]["expanded_url"], "https://example.com/a?q=1");
+    assert_eq!(user_ids(&post["user_mentions"]), [bob.as_str()]);
+    let home = net.timeline("home", &bob, 0, 10).await;
+    assert_eq!(
+        home[0]["text"], post["text"],
+        "mentioned, so on bob's home timeline"
+    );
+    assert!(
+        home[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("café @bob http://short-u.rl/")
+    );
+}
+
 async fn upload_text_leaves_plain_text_alone(net: Net) {
     let text = "no links, no mentions: mail me at a@b.com";
     let reply = net
@@ -1803,6 +1853,22 @@ async fn read_posts_reports_an_unknown_post_id(net: Net) {
     .await;
 }
 
+async fn read_posts_skips_unknown_ids_when_asked_to(net: Net) {
+    net.ok(
+        "post-storage-service-store-post",
+        json!({"post": post("1", NOBODY, 1000)}),
+    )
+    .await;
+    let reply = net
+        .ok(
+            "post-storage-service-read-posts",
+            json!({"post_ids": ["999", "1", "998"], "skip_unknown": true}),
+        )
+        .await;
+    assert_eq!(texts(reply["posts"].as_array().unwrap()), ["post 1"]);
+    assert_eq!(reply["skipped"], json!(["999", "998"]));
+}
+
 async fn read_posts_refuses_a_repeated_or_missing_id_list(net: Net) {
     net.ok(
         "post-storage-service-store-post",
@@ -1995,6 +2061,28 @@ async fn write_home_timeline_refuses_invalid_or_missing_fields(net: Net) {
     .await;
 }
 
+async fn write_home_timeline_refuses_mentioned_users_who_do_not_exist(net: Net) {
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    let reply = net
+        .fails(
+            "home-timeline-service-write-home-timeline",
+            json!({"user_id": alice, "post_id": "1", "timestamp": 1, "user_mentions_id": [bob, NOBODY]}),
+            404,
+            "UserIDNotExistError",
+        )
+        .await;
+    assert!(
+        reply["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains(NOBODY),
+        "{reply}"
+    );
+    // Nothing was delivered, not even to the one who exists.
+    assert!(net.timeline("home", &bob, 0, 10).await.is_empty());
+}
+
 async fn write_home_timeline_reports_an_author_not_in_the_graph(net: Net) {
     let reply = net
         .fails(
@@ -2125,6 +2213,42 @@ async fn timeline_read_frontends_return_the_posts_only(net: Net) {
                 "{kind}"
             );
         }
+    }
+}
+
+/// An entry whose post does not exist (written by anyone who could call a timeline writer, or
+/// left by a lost write) is left out of the page, which says how many it left out; the posts
+/// around it still show.
+async fn timeline_reads_skip_entries_whose_post_is_gone(net: Net) {
+    let (alice, bob) = alice_posts_three_times(&net).await;
+    let dangling = json!({"user_id": alice, "post_id": "999", "timestamp": 4});
+    net.ok(
+        "user-timeline-service-write-user-timeline",
+        dangling.clone(),
+    )
+    .await;
+    net.ok("home-timeline-service-write-home-timeline", dangling)
+        .await;
+    for timeline in &TIMELINES {
+        let kind = timeline.kind;
+        let (holder, _) = timeline.holder_and_other(&alice, &bob);
+        let read = net.ok(timeline.read, page(holder, 0, 10)).await;
+        assert_eq!(read["post_ids"], json!(["103", "102", "101"]), "{kind}");
+        assert_eq!(read["skipped"], 1, "{kind}");
+        let front = net.ok(timeline.frontend, page(holder, 0, 10)).await;
+        assert_eq!(
+            texts(front["posts"].as_array().unwrap()),
+            ["post 103", "post 102", "post 101"],
+            "{kind}"
+        );
+        assert_eq!(front["skipped"], 1, "{kind}");
+        // A page of only the dangling entry (the newest) is empty, not a 404.
+        let only = net.ok(timeline.read, page(holder, 0, 1)).await;
+        assert_eq!(
+            (&only["post_ids"], &only["posts"], &only["skipped"]),
+            (&json!([]), &json!([]), &json!(1)),
+            "{kind}"
+        );
     }
 }
 
@@ -2270,11 +2394,13 @@ deployments!(
     compose_post_frontend_reports_an_unknown_author_from_the_creator_check,
     compose_post_frontend_passes_on_parts_its_callees_refuse,
     compose_post_frontend_refuses_a_missing_or_mistyped_field,
+    compose_post_frontend_takes_text_in_any_script,
     // unique-id-service-upload-unique-id
     upload_unique_id_gives_fresh_increasing_post_ids,
     upload_unique_id_refuses_an_unknown_or_missing_post_type,
     // text-service-upload-text
     upload_text_shortens_urls_and_resolves_known_mentions,
+    upload_text_handles_text_in_any_script,
     upload_text_leaves_plain_text_alone,
     upload_text_refuses_an_oversized_or_missing_text,
     // url-shorten-service-upload-urls / -get-extended-urls
@@ -2296,6 +2422,7 @@ deployments!(
     store_post_refuses_invalid_or_missing_fields,
     read_posts_returns_posts_in_request_order,
     read_posts_reports_an_unknown_post_id,
+    read_posts_skips_unknown_ids_when_asked_to,
     read_posts_refuses_a_repeated_or_missing_id_list,
     // user-timeline-service-write-user-timeline / -read-user-timeline
     write_user_timeline_adds_a_post_to_its_authors_timeline,
@@ -2304,10 +2431,12 @@ deployments!(
     // home-timeline-service-write-home-timeline
     write_home_timeline_delivers_to_followers_and_mentioned_users,
     write_home_timeline_refuses_invalid_or_missing_fields,
+    write_home_timeline_refuses_mentioned_users_who_do_not_exist,
     write_home_timeline_reports_an_author_not_in_the_graph,
     // both timelines' reads: the services and the frontends
     timeline_reads_page_newest_first,
     timeline_read_frontends_return_the_posts_only,
+    timeline_reads_skip_entries_whose_post_is_gone,
     timeline_reads_are_empty_for_a_user_without_posts,
     timeline_reads_refuse_bad_pages,
     timeline_read_frontends_refuse_a_missing_field,

@@ -6,6 +6,11 @@
 //! [`deathstar_handlers::FunctionService::call_wire`], which decodes the input straight from
 //! them) and its answer becomes a response: body limits, the context headers and the per-call
 //! log line live here once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
+//!
+//! Work is bounded here too: past [`HttpOptions::max_in_flight`] requests in flight, a request is
+//! shed with a 503 `OverloadedError` and `Retry-After` before its body is read or any function
+//! runs, so that an overload keeps the latency of the requests admitted bounded instead of
+//! queueing without end; and the body's read counts against the request's deadline.
 
 pub mod client;
 pub mod dsb;
@@ -15,12 +20,14 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use deathstar_handlers::{CallMeta, FunctionError, Registry, Reply, WireReply};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 /// Header carrying the trace id of a call tree, in and out.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -46,13 +53,24 @@ pub struct HttpOptions {
     pub body_limit: usize,
     /// Deadline of each request, passed down to every function it calls.
     pub timeout: Duration,
+    /// Requests served at once, at most; those over it are shed with a 503. `0`: no limit.
+    pub max_in_flight: usize,
 }
+
+/// Requests in flight at most, by default. Enough to keep both cores of a small machine and a
+/// MongoDB's round trips busy (the embedded store serves ~10k requests/s at a few ms each,
+/// docs/BENCHMARKS.md), few enough that the admitted requests' queue stays short.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
+
+/// What a shed request is told to wait before retrying, in seconds (`Retry-After`).
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 impl Default for HttpOptions {
     fn default() -> Self {
         HttpOptions {
             body_limit: 16 * 1024 * 1024,
             timeout: Duration::from_secs(20),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
         }
     }
 }
@@ -62,14 +80,68 @@ struct Shared {
     options: HttpOptions,
 }
 
-/// The routes of every function of `registry`.
+/// The routes of every function of `registry`, behind the concurrency limit.
 pub fn router(registry: Registry, options: HttpOptions) -> Router {
+    router_with(registry, options, Router::new())
+}
+
+/// [`router`] and the routes of `more` (DeathStarBench's, say), all behind one concurrency
+/// limit: routes merged after the limit would escape it.
+pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Router {
+    let admission = Admission::new(options.max_in_flight);
+    function_routes(registry, options)
+        .merge(more)
+        .layer(middleware::from_fn_with_state(admission, admit))
+}
+
+fn function_routes(registry: Registry, options: HttpOptions) -> Router {
     let shared = Arc::new(Shared { registry, options });
     Router::new()
         .route("/function/{name}", any(invoke))
         .route("/", any(invoke_only))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(shared)
+}
+
+/// The permits of the concurrency limit; `None` when there is none.
+#[derive(Clone)]
+struct Admission(Option<(Arc<Semaphore>, usize)>);
+
+impl Admission {
+    fn new(limit: usize) -> Self {
+        Admission((limit > 0).then(|| (Arc::new(Semaphore::new(limit)), limit)))
+    }
+}
+
+/// Runs the request if a permit is free, holding it until the response is built; sheds it
+/// otherwise, without reading its body or touching storage. `/healthz` is never shed: an
+/// overloaded process is alive, and a failed health check would have it restarted, losing the
+/// requests it holds.
+async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
+    let Some((permits, limit)) = &admission.0 else {
+        return next.run(request).await;
+    };
+    if request.uri().path() == "/healthz" {
+        return next.run(request).await;
+    }
+    match permits.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let response = next.run(request).await;
+            drop(permit);
+            response
+        }
+        Err(_) => {
+            let trace_id = trace_id(request.headers());
+            // Debug, not info: a line per shed request would cost the CPU that is short.
+            tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
+            let error = FunctionError::Overloaded { limit: *limit };
+            let mut response = into_response(Reply::error(error, "InvocationError"), &trace_id);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            response
+        }
+    }
 }
 
 /// `/` calls the function when a process hosts exactly one, as behind OpenFaaS's watchdog,
@@ -97,15 +169,27 @@ async fn invoke(
             FunctionError::UnknownFunction(name.clone()),
             "InvocationError",
         )),
-        Some(function) => match to_bytes(body, shared.options.body_limit).await {
-            Err(_) => WireReply::from(Reply::error(
-                FunctionError::PayloadTooLarge {
-                    limit: shared.options.body_limit,
-                },
-                "InvocationError",
-            )),
-            Ok(body) => function(&body, meta).await,
-        },
+        Some(function) => {
+            // The deadline started with the request, before its body: a client trickling its
+            // body gets its answer within the deadline, and holds its permit no longer.
+            let read = to_bytes(body, shared.options.body_limit);
+            let read = match meta.deadline {
+                Some(at) => tokio::time::timeout_at(at, read).await,
+                None => Ok(read.await),
+            };
+            match read {
+                Err(_elapsed) => {
+                    WireReply::from(Reply::error(FunctionError::BodyTimeout, "InvocationError"))
+                }
+                Ok(Err(_)) => WireReply::from(Reply::error(
+                    FunctionError::PayloadTooLarge {
+                        limit: shared.options.body_limit,
+                    },
+                    "InvocationError",
+                )),
+                Ok(Ok(body)) => function(&body, meta).await,
+            }
+        }
     };
     tracing::info!(
         function = %name,
@@ -126,12 +210,7 @@ pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
         .and_then(|v| v.parse().ok())
         .map(Duration::from_millis);
     let timeout = callers.map_or(timeout, |c| c.min(timeout));
-    let trace_id = headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let trace_id = trace_id(headers);
     let auth_token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -141,6 +220,16 @@ pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
         auth_token,
         ..CallMeta::new(trace_id).with_timeout(timeout)
     }
+}
+
+/// The caller's trace id when it gave a usable one, else a new one.
+fn trace_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// A request body as JSON; an empty body is `{}`. Every transport decodes bodies with this.

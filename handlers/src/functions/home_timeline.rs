@@ -46,12 +46,20 @@ impl Function for WriteHomeTimeline {
         for (i, id) in input.user_mentions_id.iter().enumerate() {
             validate::user_id(&format!("user_mentions_id[{i}]"), id)?;
         }
-        let followers = ctx
-            .call::<GetFollowers>(UserIdInput {
-                user_id: input.user_id.clone(),
-            })
-            .await?
-            .followers;
+        let followers = ctx.call::<GetFollowers>(UserIdInput {
+            user_id: input.user_id.clone(),
+        });
+        let (followers, unknown) =
+            tokio::join!(followers, unknown_users(ctx, &input.user_mentions_id));
+        if let Some(unknown) = unknown? {
+            // Only people who exist get a home timeline: a caller cannot make the store hold
+            // timelines for ids nobody has.
+            return Err(FunctionError::NotFound {
+                status: "UserIDNotExistError",
+                message: format!("user_mentions_id {unknown} does not exist"),
+            });
+        }
+        let followers = followers?.followers;
         // The union of followers and mentioned users; the author is not added (as in DSB).
         let mut owners: Vec<String> = followers.into_iter().map(|f| f.user_id).collect();
         owners.extend(input.user_mentions_id);
@@ -68,6 +76,17 @@ impl Function for WriteHomeTimeline {
             home_timelines: owners.len(),
         })
     }
+}
+
+/// The first of `user_ids` that has no social-graph node (every registered user has one).
+async fn unknown_users(ctx: &Ctx, user_ids: &[String]) -> Result<Option<String>, FunctionError> {
+    let graph = &ctx.stores().social_graph;
+    let known = futures::future::try_join_all(user_ids.iter().map(|id| graph.contains(id))).await?;
+    Ok(user_ids
+        .iter()
+        .zip(known)
+        .find(|(_, known)| !known)
+        .map(|(id, _)| id.clone()))
 }
 
 #[derive(Default)]
@@ -96,6 +115,6 @@ impl Function for HomeTimelineReadFrontend {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let page = ctx.call::<ReadHomeTimeline>(input).await?;
-        Ok(TimelinePostsOutput { posts: page.posts })
+        Ok(page.into())
     }
 }

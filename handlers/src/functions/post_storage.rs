@@ -44,12 +44,19 @@ impl Function for StorePost {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReadPostsInput {
     pub post_ids: Vec<String>,
+    /// Leave out ids whose post is gone and list them in `skipped`, instead of a 404: what
+    /// a timeline page wants, so one dangling entry does not hide every post around it.
+    #[serde(default)]
+    pub skip_unknown: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReadPostsOutput {
     /// In the order of `post_ids`.
     pub posts: Vec<Arc<Post>>,
+    /// With `skip_unknown`: the ids that have no post, in the order asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 #[derive(Default)]
@@ -74,13 +81,28 @@ impl Function for ReadPosts {
                 format!("post_id {} is repeated", dup.1),
             ));
         }
+        let found = read_posts(ctx, ids).await?;
+        let skipped: Vec<String> = ids
+            .iter()
+            .zip(&found)
+            .filter(|(_, post)| post.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !skipped.is_empty() && !input.skip_unknown {
+            return Err(FunctionError::NotFound {
+                status: "PostNotFoundError",
+                message: format!("unknown post_ids: {}", skipped.join(", ")),
+            });
+        }
         Ok(ReadPostsOutput {
-            posts: read_posts(ctx, ids).await?,
+            posts: found.into_iter().flatten().collect(),
+            skipped,
         })
     }
 }
 
-async fn read_posts(ctx: &Ctx, ids: &[String]) -> Result<Vec<Arc<Post>>, FunctionError> {
+/// The post of each id, through the cache; `None` where there is none.
+async fn read_posts(ctx: &Ctx, ids: &[String]) -> Result<Vec<Option<Arc<Post>>>, FunctionError> {
     let stores = ctx.stores();
     let mut found = match stores.post_cache.get_many(ids).await {
         Ok(found) => found,
@@ -106,17 +128,5 @@ async fn read_posts(ctx: &Ctx, ids: &[String]) -> Result<Vec<Arc<Post>>, Functio
             tracing::warn!(error = %e, "post cache unavailable, not caching");
         }
     }
-    let unknown: Vec<&str> = ids
-        .iter()
-        .zip(&found)
-        .filter(|(_, p)| p.is_none())
-        .map(|(id, _)| id.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(FunctionError::NotFound {
-            status: "PostNotFoundError",
-            message: format!("unknown post_ids: {}", unknown.join(", ")),
-        });
-    }
-    Ok(found.into_iter().flatten().collect())
+    Ok(found)
 }

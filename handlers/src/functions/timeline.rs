@@ -1,6 +1,7 @@
 //! What the user timeline and the home timeline functions share: their inputs and outputs,
 //! and reading a page of a timeline with its posts. A page of an unknown user is a 404; a page
-//! past the end of a known user's timeline is empty.
+//! past the end of a known user's timeline is empty; an entry whose post is gone is left out
+//! of the page and counted in `skipped`.
 
 use std::sync::Arc;
 
@@ -27,11 +28,26 @@ pub struct ReadTimelineOutput {
     pub post_ids: Vec<String>,
     /// Newest first, one per post id.
     pub posts: Vec<Arc<Post>>,
+    /// How many entries of the page were left out because their post is gone.
+    #[serde(default)]
+    pub skipped: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TimelinePostsOutput {
     pub posts: Vec<Arc<Post>>,
+    /// How many entries of the page were left out because their post is gone.
+    #[serde(default)]
+    pub skipped: usize,
+}
+
+impl From<ReadTimelineOutput> for TimelinePostsOutput {
+    fn from(page: ReadTimelineOutput) -> Self {
+        TimelinePostsOutput {
+            posts: page.posts,
+            skipped: page.skipped,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,13 +84,24 @@ pub async fn read_page(
         return Ok(ReadTimelineOutput {
             post_ids,
             posts: Vec::new(),
+            skipped: 0,
         });
     }
-    let posts = ctx
+    let read = ctx
         .call::<ReadPosts>(ReadPostsInput {
             post_ids: post_ids.clone(),
+            skip_unknown: true,
         })
-        .await?
-        .posts;
-    Ok(ReadTimelineOutput { post_ids, posts })
+        .await?;
+    if !read.skipped.is_empty() {
+        // A dangling entry (its post never stored, or lost): the page shows the rest.
+        tracing::warn!(trace_id = %ctx.meta.trace_id, skipped = ?read.skipped, "timeline entries without a post");
+        let gone: std::collections::HashSet<&String> = read.skipped.iter().collect();
+        post_ids.retain(|id| !gone.contains(id));
+    }
+    Ok(ReadTimelineOutput {
+        post_ids,
+        posts: read.posts,
+        skipped: read.skipped.len(),
+    })
 }

@@ -71,6 +71,6 @@ impl Function for UserTimelineReadFrontend {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let page = ctx.call::<ReadUserTimeline>(input).await?;
-        Ok(TimelinePostsOutput { posts: page.posts })
+        Ok(page.into())
     }
 }
