@@ -46,6 +46,12 @@ pub enum FunctionError {
     Store(#[from] StoreError),
     #[error("deadline exceeded")]
     DeadlineExceeded,
+    /// The request's body did not arrive before its deadline.
+    #[error("the request body did not arrive within the deadline")]
+    BodyTimeout,
+    /// The server is at its limit of requests in flight: shed before any work, retry later.
+    #[error("over the limit of {limit} requests in flight; retry later")]
+    Overloaded { limit: usize },
     #[error("{0}")]
     Internal(String),
 }
@@ -136,7 +142,11 @@ impl FunctionError {
             FunctionError::Unauthorized { .. } => 401,
             FunctionError::NotFound { .. } | FunctionError::UnknownFunction(_) => 404,
             FunctionError::Conflict { .. } => 409,
+            // 408, not 504: the client was too slow to send, no server of ours was too slow to
+            // answer, and a 408 tells the client that sending again (faster) may succeed.
+            FunctionError::BodyTimeout => 408,
             FunctionError::PayloadTooLarge { .. } => 413,
+            FunctionError::Overloaded { .. } => 503,
             FunctionError::Callees(failures) => callee_status(failures),
             FunctionError::Store(StoreError::Unavailable(_)) => 503,
             FunctionError::Store(StoreError::Internal(_)) | FunctionError::Internal(_) => 500,
@@ -154,6 +164,8 @@ impl FunctionError {
             | FunctionError::NotFound { status, .. }
             | FunctionError::Conflict { status, .. } => status,
             FunctionError::PayloadTooLarge { .. } => "PayloadTooLargeError",
+            FunctionError::BodyTimeout => "RequestTimeoutError",
+            FunctionError::Overloaded { .. } => "OverloadedError",
             FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
             FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
             FunctionError::DeadlineExceeded => "TimeoutError",

@@ -17,7 +17,7 @@ use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::store::embedded;
-use deathstar_http::{HttpOptions, dsb, router};
+use deathstar_http::{HttpOptions, dsb, router_with};
 
 // Every request allocates many small strings and vectors; glibc's malloc took a third of the
 // CPU under load (docs/BENCHMARKS.md), mimalloc's thread-local free lists far less.
@@ -42,6 +42,9 @@ struct Args {
     /// Deadline of each request, in seconds.
     #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
     timeout_secs: u64,
+    /// Requests served at once; those over it are answered 503 with `Retry-After` (0: no limit).
+    #[arg(long, env = "DS_MAX_IN_FLIGHT", default_value_t = deathstar_http::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// MongoDB connection string; durable stores go there instead of the data dir.
     #[arg(long, env = "MONGO_URI", hide_env_values = true)]
     mongo_uri: Option<String>,
@@ -99,9 +102,10 @@ async fn main() -> anyhow::Result<()> {
     let dsb = dsb::router(Arc::new(registry.local_invoker()), timeout, auth);
     let options = HttpOptions {
         timeout,
+        max_in_flight: args.max_in_flight,
         ..HttpOptions::default()
     };
-    let app = router(registry, options).merge(dsb);
+    let app = router_with(registry, options, dsb);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

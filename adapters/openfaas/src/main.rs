@@ -22,7 +22,7 @@ use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::{FusedInvoker, Registry};
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
-use deathstar_http::{HttpOptions, dsb, router};
+use deathstar_http::{HttpOptions, dsb, router_with};
 
 const SECRETS: &str = "/var/openfaas/secrets";
 
@@ -55,6 +55,9 @@ struct Args {
     data_dir: PathBuf,
     #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
     store_timeout_ms: u64,
+    /// Requests served at once; those over it are answered 503 with `Retry-After` (0: no limit).
+    #[arg(long, env = "DS_MAX_IN_FLIGHT", default_value_t = deathstar_http::DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Also serve DeathStarBench's `/wrk2-api/` routes (calling functions here or remote).
     #[arg(long, env = "DS_DSB_ROUTES", default_value_t = false)]
     dsb_routes: bool,
@@ -100,17 +103,20 @@ async fn main() -> anyhow::Result<()> {
     let hosted = registry.hosted();
     let options = HttpOptions {
         timeout: args.exec_timeout,
+        max_in_flight: args.max_in_flight,
         ..HttpOptions::default()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(listen = %args.listen, functions = ?hosted, storage = %backends.describe(), "serving");
-    let mut app = router(registry.clone(), options);
+    // DeathStarBench's routes, when served, are behind the same concurrency limit.
+    let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {
         let invoker = FusedInvoker::new(registry.local_invoker(), remote);
-        app = app.merge(dsb::router(Arc::new(invoker), args.exec_timeout, auth));
+        dsb_routes = dsb::router(Arc::new(invoker), args.exec_timeout, auth);
     }
+    let app = router_with(registry.clone(), options, dsb_routes);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
