@@ -15,6 +15,41 @@ fn ids(edges: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// A post in the world's scripts — accents, emoji, CJK, right-to-left text, an IRI — is
+/// composed, its mention and ASCII URL found, and read back byte for byte around them.
+/// The IRI has nothing ASCII after its scheme, so it stays plain text (text/parse.rs).
+pub async fn a_post_in_any_script_is_delivered_as_written(net: Net) {
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    let text = "café @bob https://example.com/a?q=1 🙂 日本語 http://例え.jp/パス \u{200F}שלום";
+    for function in ["text-service-upload-text", "compose-post-frontend"] {
+        let reply = net
+            .ok(
+                function,
+                json!({"user_id": alice, "username": "alice", "post_type": 0, "text": text}),
+            )
+            .await;
+        let part = if function == "compose-post-frontend" {
+            &reply["post"]
+        } else {
+            &reply
+        };
+        assert_eq!(ids(&part["user_mentions"]), [bob.as_str()], "{function}");
+        let urls = part["urls"].as_array().unwrap();
+        assert_eq!(urls.len(), 1, "{function}: {part}");
+        assert_eq!(urls[0]["expanded_url"], "https://example.com/a?q=1");
+        let short = urls[0]["shortened_url"].as_str().unwrap();
+        assert_eq!(
+            part["text"],
+            text.replace("https://example.com/a?q=1", short),
+            "{function}"
+        );
+    }
+    let home = net.timeline("home", &bob, 0, 10).await;
+    assert_eq!(home.len(), 1);
+    assert!(texts(&home)[0].ends_with(" 🙂 日本語 http://例え.jp/パス \u{200F}שלום"));
+}
+
 /// alice posts; bob and carol follow her; dave is only mentioned; erin follows nobody.
 pub async fn a_post_reaches_its_author_followers_and_mentioned_users(net: Net) {
     let alice = net.register("alice").await;

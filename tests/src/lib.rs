@@ -305,6 +305,7 @@ macro_rules! flows_on {
     ($module:ident, $net:expr) => {
         $crate::flows_on!(@tests $module, $net;
             a_post_reaches_its_author_followers_and_mentioned_users,
+            a_post_in_any_script_is_delivered_as_written,
             timelines_are_newest_first_and_paged,
             unfollowing_stops_new_posts_but_keeps_old_ones,
             login_returns_a_token_only_for_the_right_password,
