@@ -2,9 +2,9 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
 # On a fresh Debian machine with Rust installed, it installs what the tests need (curl,
-# redis-server, a Go toolchain to build FerretDB, cargo-lambda, aws-sam-cli and cfn-lint from
-# PyPI), checks formatting and lints, then runs every test of the workspace against the
-# embedded store and against real servers: a redis-server and FerretDB v1.24.2 (MongoDB wire
+# redis-server, Go to build FerretDB (Debian's, then Go 1.24 through it), cargo-lambda,
+# aws-sam-cli and cfn-lint from PyPI), checks formatting and lints, then runs every test of
+# the workspace against the embedded store and against real servers: a redis-server and FerretDB v1.24.2 (MongoDB wire
 # protocol, SQLite backend), started on loopback ports of their own by
 # scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
 set -euo pipefail
@@ -21,22 +21,16 @@ apt_install() {
 
 command -v cargo >/dev/null || { log "Rust is needed: https://rustup.rs"; exit 1; }
 command -v curl >/dev/null || apt_install curl ca-certificates
-command -v unzip >/dev/null || apt_install unzip
 
-# FerretDB needs Go >= 1.24. Debian's golang-go is older, so fetch the official toolchain from
-# the Go module proxy (where `go` itself downloads toolchains from) when no recent one is here.
+# FerretDB needs Go >= 1.24. Debian's golang-go is older: then `go` itself fetches the Go
+# 1.24.3 toolchain, which is a module (golang.org/toolchain) of the Go module proxy.
 go_minor() { go env GOVERSION 2>/dev/null | sed -nE 's/^go1\.([0-9]+).*/\1/p'; }
-if ! command -v go >/dev/null || [[ "$(go_minor)" -lt 24 ]]; then
-    toolchain="${DS_CACHE_DIR:-$HOME/.cache/deathstar}/go1.24.3"
-    if [[ ! -x "$toolchain/bin/go" ]]; then
-        log "fetching Go 1.24.3 from the Go module proxy"
-        mkdir -p "$toolchain.tmp"
-        curl -fsSL "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go1.24.3.linux-amd64.zip" \
-            -o "$toolchain.tmp/go.zip"
-        unzip -q "$toolchain.tmp/go.zip" -d "$toolchain.tmp"
-        mv "$toolchain.tmp/golang.org/toolchain@v0.0.1-go1.24.3.linux-amd64" "$toolchain"
-        rm -rf "$toolchain.tmp"
-    fi
+command -v go >/dev/null || apt_install golang-go
+if [[ "$(go_minor)" -lt 24 ]]; then
+    toolchain="$(GOFLAGS=-modcacherw go mod download -json golang.org/toolchain@v0.0.1-go1.24.3.linux-amd64 |
+        sed -nE 's/^\t"Dir": "(.*)",$/\1/p')"
+    # Module zips keep no file modes; `go` sets them the same way when it switches toolchains.
+    chmod +x "$toolchain"/bin/* "$toolchain"/pkg/tool/*/*
     export PATH="$toolchain/bin:$PATH"
 fi
 
