@@ -253,3 +253,70 @@ async fn a_mongodb_outage_is_a_503_and_recovers() {
         ["two", "one"]
     );
 }
+
+#[tokio::test]
+async fn a_hung_mongodb_is_a_503_within_the_store_timeout_and_recovers() {
+    let Some(shared) = config() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mongo = ferretdb(dir.path());
+    let config = BackendConfig {
+        mongo_uri: Some(format!("mongodb://127.0.0.1:{}/", mongo.port)),
+        redis_server: None,
+        ..shared
+    };
+    let net = Net::over_http_on(config).await;
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    net.follow(&bob, &alice).await;
+    net.compose(&alice, "alice", "one").await;
+
+    // Hung mid-flow: the server holds its connections open and answers nothing. Each call
+    // gives up after one store timeout; a call making several storage calls in a row gives up
+    // at the first.
+    mongo.signal("-STOP");
+    let margin = Duration::from_millis(700);
+    let started = Instant::now();
+    let reply = net.call("get-user-id", json!({"username": "alice"})).await;
+    let took = started.elapsed();
+    assert_eq!(
+        (reply.status, reply.body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{}",
+        reply.body
+    );
+    assert!(took < STORE_TIMEOUT + margin, "a read took {took:?}");
+    let (status, body, took) = compose(&net, &alice, "while hung").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (503, Some("StorageUnavailableError")),
+        "{body}"
+    );
+    assert!(took < STORE_TIMEOUT + margin, "a compose took {took:?}");
+    let started = Instant::now();
+    let page = net
+        .call(
+            "home-timeline-read-frontend",
+            json!({"user_id": bob, "start": 0, "stop": 10}),
+        )
+        .await;
+    let took = started.elapsed();
+    assert_eq!(page.status, 503, "{}", page.body);
+    assert!(
+        took < STORE_TIMEOUT + margin,
+        "a timeline read took {took:?}"
+    );
+
+    // Woken: the same process serves again, on connections of a recovered pool.
+    mongo.signal("-CONT");
+    compose_when_back(&net, &alice, "two").await;
+    let reads = (0..16).map(|_| net.timeline("home", &bob, 0, 10));
+    for page in futures::future::join_all(reads).await {
+        let texts = texts(&page);
+        // What was answered 200 is there, newest first. The compose answered 503 while hung
+        // may have been stored once the server woke, as any write whose answer timed out.
+        assert_eq!(texts.first(), Some(&"two"), "{texts:?}");
+        assert!(texts.contains(&"one"), "{texts:?}");
+    }
+    net.compose(&alice, "alice", "three").await;
+    assert_eq!(texts(&net.timeline("user", &alice, 0, 1).await), ["three"]);
+}

@@ -16,19 +16,19 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::FindOneOptions;
 
-use super::{Mongo, is_duplicate_key, to_store};
+use super::{Mongo, attempt, is_duplicate_key, run, to_store};
 
 impl Mongo {
     async fn node_exists(&self, user_id: &str) -> StoreResult<bool> {
         let options = FindOneOptions::builder()
             .projection(doc! {"_id": 1})
             .build();
-        let found = self
-            .social_graph
-            .find_one(doc! {"user_id": user_id})
-            .with_options(options)
-            .await
-            .map_err(to_store)?;
+        let nodes = self.social_graph.clone();
+        let filter = doc! {"user_id": user_id};
+        let found = run(self.timeout, async move {
+            nodes.find_one(filter).with_options(options).await
+        })
+        .await?;
         Ok(found.is_some())
     }
 
@@ -53,13 +53,12 @@ impl Mongo {
         if !self.node_exists(user_id).await? {
             return Ok(None);
         }
-        let cursor = self
-            .follows
-            .find(doc! {field: user_id})
-            .sort(doc! {"timestamp": 1, other: 1})
-            .await
-            .map_err(to_store)?;
-        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        let follows = self.follows.clone();
+        let (filter, sort) = (doc! {field: user_id}, doc! {"timestamp": 1, other: 1});
+        let documents: Vec<Document> = run(self.timeout, async move {
+            follows.find(filter).sort(sort).await?.try_collect().await
+        })
+        .await?;
         Ok(Some(
             documents.iter().filter_map(|d| edge(d, other)).collect(),
         ))
@@ -82,11 +81,9 @@ fn edge(document: &Document, other: &str) -> Option<FollowEdge> {
 #[async_trait]
 impl SocialGraphStore for Mongo {
     async fn insert_user(&self, user_id: &str) -> StoreResult<bool> {
-        match self
-            .social_graph
-            .insert_one(doc! {"user_id": user_id})
-            .await
-        {
+        let nodes = self.social_graph.clone();
+        let node = doc! {"user_id": user_id};
+        match attempt(self.timeout, async move { nodes.insert_one(node).await }).await? {
             Ok(_) => Ok(true),
             Err(e) if is_duplicate_key(&e) => Ok(false),
             Err(e) => Err(to_store(e)),
@@ -113,7 +110,8 @@ impl SocialGraphStore for Mongo {
             "followee_id": followee_id,
             "timestamp": timestamp as f64 / 1000.0,
         };
-        match self.follows.insert_one(edge).await {
+        let follows = self.follows.clone();
+        match attempt(self.timeout, async move { follows.insert_one(edge).await }).await? {
             Ok(_) => Ok(Follow::Followed),
             Err(e) if is_duplicate_key(&e) => Ok(Follow::AlreadyFollowing),
             Err(e) => Err(to_store(e)),
@@ -126,11 +124,13 @@ impl SocialGraphStore for Mongo {
             Some(false) => return Ok(Unfollow::UnknownFollowee),
             None => {}
         }
-        let deleted = self
-            .follows
-            .delete_one(doc! {"user_id": user_id, "followee_id": followee_id})
-            .await
-            .map_err(to_store)?;
+        let follows = self.follows.clone();
+        let filter = doc! {"user_id": user_id, "followee_id": followee_id};
+        let deleted = run(
+            self.timeout,
+            async move { follows.delete_one(filter).await },
+        )
+        .await?;
         Ok(if deleted.deleted_count == 1 {
             Unfollow::Unfollowed
         } else {

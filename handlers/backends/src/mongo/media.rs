@@ -8,7 +8,7 @@ use deathstar_handlers::store::{MediaStore, StoreResult};
 use mongodb::bson::spec::BinarySubtype;
 use mongodb::bson::{Binary, Bson, doc};
 
-use super::{Mongo, is_duplicate_key, to_store};
+use super::{Mongo, attempt, is_duplicate_key, run, to_store};
 
 #[async_trait]
 impl MediaStore for Mongo {
@@ -24,7 +24,12 @@ impl MediaStore for Mongo {
             "media_type": &media.media_type,
             "content_type": &media.content_type,
         };
-        match self.media.insert_one(document).await {
+        let collection = self.media.clone();
+        match attempt(self.timeout, async move {
+            collection.insert_one(document).await
+        })
+        .await?
+        {
             Ok(_) => Ok(true),
             Err(e) if is_duplicate_key(&e) => Ok(false),
             Err(e) => Err(to_store(e)),
@@ -32,11 +37,13 @@ impl MediaStore for Mongo {
     }
 
     async fn get(&self, media_id: &str) -> StoreResult<Option<MediaFile>> {
-        let found = self
-            .media
-            .find_one(doc! {"media_id": media_id})
-            .await
-            .map_err(to_store)?;
+        let collection = self.media.clone();
+        let filter = doc! {"media_id": media_id};
+        let found = run(
+            self.timeout,
+            async move { collection.find_one(filter).await },
+        )
+        .await?;
         Ok(found.map(|d| MediaFile {
             media_id: media_id.to_owned(),
             media_type: d.get_str("media_type").unwrap_or_default().to_owned(),

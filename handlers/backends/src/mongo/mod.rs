@@ -7,6 +7,10 @@
 //! unique and compound indexes, `find` with equality, `$in`, sort, skip and limit. No
 //! transactions, no updates of arrays (FerretDB v1 loses concurrent updates of one document),
 //! no `$position`, no `$slice`: every fact that changes concurrently is its own document.
+//!
+//! Every operation goes through [`run`] or [`attempt`], which bound it by the store timeout: the
+//! driver's own timeouts cover connecting and server selection, not a server that accepted the
+//! request and hangs (SIGSTOP, a stuck disk), which would hold a call until its deadline.
 
 mod graph;
 mod media;
@@ -15,10 +19,11 @@ mod timelines;
 mod urls;
 mod users;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deathstar_handlers::store::{PostCache, StoreError, Stores};
+use deathstar_handlers::store::{PostCache, StoreError, StoreResult, Stores};
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
@@ -37,11 +42,14 @@ pub struct Mongo {
     media: Collection<Document>,
     user_timeline: Collection<Document>,
     home_timeline: Collection<Document>,
+    /// How long one operation may take before the call answers 503.
+    timeout: Duration,
 }
 
 impl Mongo {
     /// Connects and creates the indexes. `timeout` bounds server selection and connecting,
-    /// so a call made while the server is down fails in that time with a 503.
+    /// so a call made while the server is down fails in that time with a 503, and every
+    /// operation, so that one made while it hangs does too.
     /// `namespace` prefixes every collection name (empty: the seed's names).
     pub async fn connect(
         uri: &str,
@@ -69,6 +77,7 @@ impl Mongo {
             media: collection("media", "media"),
             user_timeline: collection("user_timeline", "user_timeline"),
             home_timeline: collection("home_timeline", "home_timeline"),
+            timeout,
         };
         mongo.create_indexes().await?;
         Ok(mongo)
@@ -117,15 +126,16 @@ impl Mongo {
         // listens only after this, and twelve round trips one after another were most of its
         // start-up (docs/BENCHMARKS.md). FerretDB 1.24 fails a createIndexes naming several
         // indexes ("slice bounds out of range"), hence one index per command.
-        let created = indexes.into_iter().map(|(collection, models)| async move {
-            for model in models {
-                collection.create_index(model).await?;
-            }
-            Ok::<(), mongodb::error::Error>(())
+        let created = indexes.into_iter().map(|(collection, models)| {
+            let collection = collection.clone();
+            run(self.timeout, async move {
+                for model in models {
+                    collection.create_index(model).await?;
+                }
+                Ok(())
+            })
         });
-        futures::future::try_join_all(created)
-            .await
-            .map_err(to_store)?;
+        futures::future::try_join_all(created).await?;
         Ok(())
     }
 
@@ -137,12 +147,52 @@ impl Mongo {
             social_graph: mongo.clone(),
             posts: mongo.clone(),
             post_cache,
-            user_timelines: Arc::new(MongoTimelines::new(mongo.user_timeline.clone())),
-            home_timelines: Arc::new(MongoTimelines::new(mongo.home_timeline.clone())),
+            user_timelines: Arc::new(MongoTimelines::new(
+                mongo.user_timeline.clone(),
+                mongo.timeout,
+            )),
+            home_timelines: Arc::new(MongoTimelines::new(
+                mongo.home_timeline.clone(),
+                mongo.timeout,
+            )),
             short_urls: mongo.clone(),
             media: mongo,
         }
     }
+}
+
+/// Runs one MongoDB operation (a command, or a query and the reading of its cursor) and waits
+/// for it at most `timeout`: past that, the call is a 503 `StorageUnavailableError`.
+///
+/// The operation runs on a task of its own, to completion even when the caller stops waiting:
+/// the driver warns that a future of its dropped mid-operation can leave its connection pool
+/// inconsistent (mongodb's README, "timeouts / cancellation"). A hung server's connections then
+/// wait on that task until the server answers again or the driver's monitor, failing its
+/// heartbeat within the connect timeout (also `timeout`), clears the pool; once the server is
+/// back, new operations get fresh connections.
+pub(crate) async fn attempt<T: Send + 'static>(
+    timeout: Duration,
+    operation: impl Future<Output = mongodb::error::Result<T>> + Send + 'static,
+) -> StoreResult<mongodb::error::Result<T>> {
+    let task = tokio::spawn(operation);
+    match tokio::time::timeout(timeout, task).await {
+        Ok(Ok(result)) => Ok(result),
+        Ok(Err(failed)) => Err(StoreError::Internal(format!(
+            "mongodb operation failed: {failed}"
+        ))),
+        Err(_elapsed) => Err(StoreError::Unavailable(format!(
+            "mongodb: no answer within {} ms",
+            timeout.as_millis()
+        ))),
+    }
+}
+
+/// [`attempt`], with the driver's error mapped by [`to_store`].
+pub(crate) async fn run<T: Send + 'static>(
+    timeout: Duration,
+    operation: impl Future<Output = mongodb::error::Result<T>> + Send + 'static,
+) -> StoreResult<T> {
+    attempt(timeout, operation).await?.map_err(to_store)
 }
 
 /// Network trouble and server selection timeouts are "unavailable" (503, retry later);

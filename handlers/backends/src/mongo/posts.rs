@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc, from_bson, to_bson};
 use serde::de::DeserializeOwned;
 
-use super::{Mongo, is_duplicate_key, seconds, to_store};
+use super::{Mongo, attempt, is_duplicate_key, run, seconds, to_store};
 
 fn bson<T: serde::Serialize>(value: &T) -> StoreResult<Bson> {
     to_bson(value).map_err(|e| StoreError::Internal(format!("encoding a post: {e}")))
@@ -81,7 +81,14 @@ pub(crate) fn decode(document: &Document) -> StoreResult<Post> {
 #[async_trait]
 impl PostStore for Mongo {
     async fn insert(&self, post: &Post) -> StoreResult<bool> {
-        match self.posts.insert_one(encode(post)?).await {
+        let posts = self.posts.clone();
+        let document = encode(post)?;
+        match attempt(
+            self.timeout,
+            async move { posts.insert_one(document).await },
+        )
+        .await?
+        {
             Ok(_) => Ok(true),
             Err(e) if is_duplicate_key(&e) => Ok(false),
             Err(e) => Err(to_store(e)),
@@ -92,12 +99,12 @@ impl PostStore for Mongo {
         if post_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let cursor = self
-            .posts
-            .find(doc! {"post_id": {"$in": post_ids}})
-            .await
-            .map_err(to_store)?;
-        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        let posts = self.posts.clone();
+        let filter = doc! {"post_id": {"$in": post_ids}};
+        let documents: Vec<Document> = run(self.timeout, async move {
+            posts.find(filter).await?.try_collect().await
+        })
+        .await?;
         let mut found: Vec<Option<Arc<Post>>> = vec![None; post_ids.len()];
         for document in &documents {
             let post = decode(document)?;

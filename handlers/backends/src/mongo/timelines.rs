@@ -15,15 +15,22 @@ use futures::TryStreamExt;
 use mongodb::Collection;
 use mongodb::bson::{Bson, Document, doc};
 
-use super::{is_duplicate_key, seconds, to_store};
+use std::time::Duration;
+
+use super::{attempt, is_duplicate_key, run, seconds, to_store};
 
 pub struct MongoTimelines {
     collection: Collection<Document>,
+    /// How long one operation may take (see [`super::run`]).
+    timeout: Duration,
 }
 
 impl MongoTimelines {
-    pub fn new(collection: Collection<Document>) -> Self {
-        MongoTimelines { collection }
+    pub fn new(collection: Collection<Document>, timeout: Duration) -> Self {
+        MongoTimelines {
+            collection,
+            timeout,
+        }
     }
 
     /// Entries of `owner` from position `skip`, newest first (ties: post id descending, the
@@ -34,16 +41,19 @@ impl MongoTimelines {
         skip: u64,
         limit: Option<i64>,
     ) -> StoreResult<Vec<TimelineEntry>> {
-        let mut find = self
-            .collection
-            .find(doc! {"user_id": owner})
-            .sort(doc! {"timestamp_ms": -1, "post_id": -1})
-            .skip(skip);
-        if let Some(limit) = limit {
-            find = find.limit(limit);
-        }
-        let cursor = find.await.map_err(to_store)?;
-        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        let collection = self.collection.clone();
+        let filter = doc! {"user_id": owner};
+        let documents: Vec<Document> = run(self.timeout, async move {
+            let mut find = collection
+                .find(filter)
+                .sort(doc! {"timestamp_ms": -1, "post_id": -1})
+                .skip(skip);
+            if let Some(limit) = limit {
+                find = find.limit(limit);
+            }
+            find.await?.try_collect().await
+        })
+        .await?;
         Ok(documents.iter().filter_map(entry).collect())
     }
 }
@@ -68,16 +78,23 @@ impl TimelineStore for MongoTimelines {
         if owners.is_empty() {
             return Ok(());
         }
-        let documents = owners.iter().map(|owner| {
-            doc! {
-                "user_id": owner,
-                "post_id": post_id,
-                "timestamp": seconds(timestamp),
-                "timestamp_ms": timestamp as i64,
-            }
-        });
+        let documents: Vec<Document> = owners
+            .iter()
+            .map(|owner| {
+                doc! {
+                    "user_id": owner,
+                    "post_id": post_id,
+                    "timestamp": seconds(timestamp),
+                    "timestamp_ms": timestamp as i64,
+                }
+            })
+            .collect();
+        let collection = self.collection.clone();
         // Unordered: every new entry goes in even where some were already there.
-        match self.collection.insert_many(documents).ordered(false).await {
+        let inserted = attempt(self.timeout, async move {
+            collection.insert_many(documents).ordered(false).await
+        });
+        match inserted.await? {
             Ok(_) => Ok(()),
             Err(e) if is_duplicate_key(&e) => Ok(()),
             Err(e) => Err(to_store(e)),

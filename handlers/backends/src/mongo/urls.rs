@@ -7,7 +7,7 @@ use deathstar_handlers::store::{ShortUrlStore, StoreResult};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 
-use super::{Mongo, is_duplicate_key, to_store};
+use super::{Mongo, attempt, is_duplicate_key, run, to_store};
 
 #[async_trait]
 impl ShortUrlStore for Mongo {
@@ -16,7 +16,11 @@ impl ShortUrlStore for Mongo {
             .iter()
             .map(|u| doc! {"expanded_url": &u.expanded_url, "shortened_url": &u.shortened_url})
             .collect();
-        match self.short_urls.insert_many(documents).await {
+        let short_urls = self.short_urls.clone();
+        let inserted = attempt(self.timeout, async move {
+            short_urls.insert_many(documents).await
+        });
+        match inserted.await? {
             Ok(_) => Ok(None),
             // Pairs inserted before the clash stay: each is a valid mapping nobody points to.
             Err(e) if is_duplicate_key(&e) => Ok(Some(
@@ -32,12 +36,12 @@ impl ShortUrlStore for Mongo {
         if shortened.is_empty() {
             return Ok(Vec::new());
         }
-        let cursor = self
-            .short_urls
-            .find(doc! {"shortened_url": {"$in": shortened}})
-            .await
-            .map_err(to_store)?;
-        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        let short_urls = self.short_urls.clone();
+        let filter = doc! {"shortened_url": {"$in": shortened}};
+        let documents: Vec<Document> = run(self.timeout, async move {
+            short_urls.find(filter).await?.try_collect().await
+        })
+        .await?;
         Ok(shortened
             .iter()
             .map(|s| {

@@ -7,17 +7,31 @@ use deathstar_handlers::store::{InsertUser, StoreError, StoreResult, UserStore};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, from_document, to_document};
 
-use super::{Mongo, is_duplicate_key, to_store};
+use super::{Mongo, attempt, is_duplicate_key, run, to_store};
 
 fn decode(document: Document) -> StoreResult<User> {
     from_document(document).map_err(|e| StoreError::Internal(format!("user document: {e}")))
+}
+
+impl Mongo {
+    async fn find_user(&self, filter: Document) -> StoreResult<Option<User>> {
+        let users = self.users.clone();
+        let found = run(self.timeout, async move { users.find_one(filter).await }).await?;
+        found.map(decode).transpose()
+    }
 }
 
 #[async_trait]
 impl UserStore for Mongo {
     async fn insert(&self, user: &User) -> StoreResult<InsertUser> {
         let document = to_document(user).map_err(|e| StoreError::Internal(e.to_string()))?;
-        match self.users.insert_one(document).await {
+        let users = self.users.clone();
+        match attempt(
+            self.timeout,
+            async move { users.insert_one(document).await },
+        )
+        .await?
+        {
             Ok(_) => Ok(InsertUser::Inserted),
             Err(e) if is_duplicate_key(&e) => {
                 // Which key clashed: the driver's message names the index, but asking is
@@ -33,25 +47,23 @@ impl UserStore for Mongo {
     }
 
     async fn by_username(&self, username: &str) -> StoreResult<Option<User>> {
-        let found = self.users.find_one(doc! {"username": username}).await;
-        found.map_err(to_store)?.map(decode).transpose()
+        self.find_user(doc! {"username": username}).await
     }
 
     async fn by_user_id(&self, user_id: &str) -> StoreResult<Option<User>> {
-        let found = self.users.find_one(doc! {"user_id": user_id}).await;
-        found.map_err(to_store)?.map(decode).transpose()
+        self.find_user(doc! {"user_id": user_id}).await
     }
 
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
         if usernames.is_empty() {
             return Ok(Vec::new());
         }
-        let cursor = self
-            .users
-            .find(doc! {"username": {"$in": usernames}})
-            .await
-            .map_err(to_store)?;
-        let documents: Vec<Document> = cursor.try_collect().await.map_err(to_store)?;
+        let users = self.users.clone();
+        let filter = doc! {"username": {"$in": usernames}};
+        let documents: Vec<Document> = run(self.timeout, async move {
+            users.find(filter).await?.try_collect().await
+        })
+        .await?;
         let mut users = documents
             .into_iter()
             .map(decode)
