@@ -6,42 +6,96 @@
 //! (`AWS_ENDPOINT_URL_LAMBDA`), so locally it can be `cargo lambda watch`'s Invoke API.
 //! Retries are off: a function error is an answer, not a transient failure, and the local
 //! emulator reports it as a 500 that the SDK would otherwise retry three times.
+//! A reply over [`REPLY_LIMIT`] bytes is a transport failure: an interceptor bounds the
+//! response body before the SDK reads it, so the SDK stops reading there instead of holding
+//! a runaway reply whole.
 
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_lambda::Client;
-use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::config::interceptors::BeforeDeserializationInterceptorContextMut;
+use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_lambda::error::BoxError;
+use aws_sdk_lambda::primitives::{Blob, SdkBody};
 use deathstar_handlers::{CallMeta, InvokeError, Invoker, Reply};
+pub use deathstar_http::client::REPLY_LIMIT;
 use futures::future::BoxFuture;
+use http_body_util::{LengthLimitError, Limited};
 use serde_json::{Value, json};
 
 pub struct LambdaInvoker {
     client: Client,
     /// Physical function name = prefix + catalogue name (e.g. the SAM stack's name + `-`).
     prefix: String,
+    /// Largest reply read, in bytes.
+    reply_limit: usize,
+}
+
+/// Bounds every response body of the client to `.0` bytes: reading past them fails with a
+/// [`LengthLimitError`] at the chunk that crosses the limit.
+#[derive(Debug)]
+struct ReplyLimit(usize);
+
+impl Intercept for ReplyLimit {
+    fn name(&self) -> &'static str {
+        "ReplyLimit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = context.response_mut().body_mut();
+        let unbounded = std::mem::replace(body, SdkBody::taken());
+        *body = SdkBody::from_body_1_x(Limited::new(unbounded, self.0));
+        Ok(())
+    }
+}
+
+/// Whether `error` or one of its sources is the [`ReplyLimit`]'s.
+fn over_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        if e.is::<LengthLimitError>() {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
 }
 
 impl LambdaInvoker {
     /// From the standard AWS configuration (region, credentials, endpoint) and `DS_LAMBDA_PREFIX`.
     pub async fn from_env(timeout: Duration) -> Self {
-        Self::load(aws_config::from_env(), timeout).await
+        Self::load(aws_config::from_env(), timeout, REPLY_LIMIT).await
     }
 
     /// Against a local Invoke API at `endpoint` (`cargo lambda watch`'s), which checks no
     /// signature: any region and credentials do.
     pub async fn local(endpoint: &str, timeout: Duration) -> Self {
+        Self::local_with_reply_limit(endpoint, timeout, REPLY_LIMIT).await
+    }
+
+    /// [`LambdaInvoker::local`], refusing replies over `reply_limit` bytes.
+    pub async fn local_with_reply_limit(
+        endpoint: &str,
+        timeout: Duration,
+        reply_limit: usize,
+    ) -> Self {
         let loader = aws_config::from_env()
             .endpoint_url(endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_lambda::config::Credentials::new(
                 "local", "local", None, None, "local",
             ));
-        Self::load(loader, timeout).await
+        Self::load(loader, timeout, reply_limit).await
     }
 
-    async fn load(loader: aws_config::ConfigLoader, timeout: Duration) -> Self {
+    async fn load(loader: aws_config::ConfigLoader, timeout: Duration, reply_limit: usize) -> Self {
         let config = loader
             .retry_config(RetryConfig::disabled())
             .timeout_config(
@@ -52,9 +106,13 @@ impl LambdaInvoker {
             )
             .load()
             .await;
+        let config = aws_sdk_lambda::config::Builder::from(&config)
+            .interceptor(ReplyLimit(reply_limit))
+            .build();
         LambdaInvoker {
-            client: Client::new(&config),
+            client: Client::from_conf(config),
             prefix: std::env::var("DS_LAMBDA_PREFIX").unwrap_or_default(),
+            reply_limit,
         }
     }
 }
@@ -149,6 +207,12 @@ impl Invoker for LambdaInvoker {
                     {
                         return Ok(crashed(function, bytes));
                     }
+                    if over_limit(&error) {
+                        return Err(InvokeError::Transport(format!(
+                            "{function}: the reply is larger than {} bytes",
+                            self.reply_limit
+                        )));
+                    }
                     let detail = aws_sdk_lambda::error::DisplayErrorContext(&error);
                     return Err(InvokeError::Transport(format!("{function}: {detail}")));
                 }
@@ -161,5 +225,75 @@ impl Invoker for LambdaInvoker {
                 .map_err(|e| InvokeError::Transport(format!("{function}: {e}")))?;
             reply_of(function, &response)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// An Invoke API on a loopback port that answers every call with `head` and then, when
+    /// `endless`, 64 KiB chunks for as long as the caller reads.
+    async fn invoke_api(head: String, endless: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let head = head.clone();
+                tokio::spawn(async move {
+                    let mut request = [0u8; 16384];
+                    let _ = stream.read(&mut request).await;
+                    stream.write_all(head.as_bytes()).await?;
+                    let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+                    if endless {
+                        loop {
+                            stream.write_all(chunk.as_bytes()).await?;
+                        }
+                    }
+                    Ok::<(), std::io::Error>(())
+                });
+            }
+        });
+        url
+    }
+
+    async fn call(endpoint: String, limit: usize) -> Result<Reply, InvokeError> {
+        let timeout = Duration::from_secs(20);
+        let invoker = LambdaInvoker::local_with_reply_limit(&endpoint, timeout, limit).await;
+        let meta = CallMeta::new("t").with_timeout(timeout);
+        let started = std::time::Instant::now();
+        let result = invoker.invoke("callee", json!({}), &meta).await;
+        assert!(started.elapsed() < Duration::from_secs(10), "read too long");
+        result
+    }
+
+    #[tokio::test]
+    async fn an_endless_reply_is_a_transport_failure_once_over_the_limit() {
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    transfer-encoding: chunked\r\n\r\n";
+        // Never ends: only a read that stops at the limit returns at all.
+        let endpoint = invoke_api(head.to_owned(), true).await;
+        let error = call(endpoint, 1 << 20).await.unwrap_err();
+        let InvokeError::Transport(message) = error else {
+            panic!("not a transport failure: {error:?}")
+        };
+        assert!(message.contains("larger than 1048576 bytes"), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_reply_within_the_limit_is_read_whole() {
+        let payload = r#"{"statusCode":200,"body":"{\"status\":\"success\"}"}"#;
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
+            payload.len()
+        );
+        let reply = call(invoke_api(head, false).await, payload.len())
+            .await
+            .unwrap();
+        assert_eq!(
+            (reply.status, reply.body),
+            (200, json!({"status": "success"}))
+        );
     }
 }
