@@ -110,7 +110,7 @@ fn author(dsb: &Dsb, headers: &HeaderMap) -> Result<Author, Refused> {
 }
 
 /// The first non-blank `login_token` cookie.
-fn login_token(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn login_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -442,6 +442,33 @@ impl Serialize for DsbPost<'_> {
     }
 }
 
+/// The parsers above, reachable from outside the crate for the fuzz target `dsb_forms`
+/// (fuzz/fuzz_targets/dsb_forms.rs). Not an API: it only calls what the routes call.
+#[doc(hidden)]
+pub mod fuzzing {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::{NewPost, Window, edge, id, parse_form};
+
+    /// Parses `body` the ways the routes parse a form body or a query string: the form, then
+    /// a post, a timeline window, a follow edge and a DSB user id out of it. Returns the form.
+    pub fn parse_request(body: &[u8]) -> std::collections::HashMap<String, String> {
+        let form = parse_form(&String::from_utf8_lossy(body));
+        let _ = NewPost::from_form(&form);
+        let _ = Window::from_form(&form);
+        let _ = edge(body);
+        form.values().for_each(|value| drop(id(value)));
+        form
+    }
+
+    /// The `login_token` the `/api/` routes would find in a `Cookie` header of `value`.
+    pub fn login_token(value: &[u8]) -> Option<String> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_bytes(value).ok()?);
+        super::api::login_token(&headers).map(str::to_owned)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //! the log is replayed into memory; a torn last line (a crash mid-write) is cut off.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -219,8 +219,14 @@ impl Drop for Log {
 
 /// Replays every complete, well-formed line; returns the length of that prefix. A line that
 /// does not parse is tolerated only at the very end (a torn write); elsewhere it is corruption.
-fn read_records(file: &File, path: &Path, replay: &mut impl FnMut(Record)) -> StoreResult<u64> {
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+/// `path` only names the log in errors. Takes any reader (not just the file) so that the fuzz
+/// target `log_replay` can replay bytes held in memory.
+pub(super) fn read_records(
+    log: impl Read,
+    path: &Path,
+    replay: &mut impl FnMut(Record),
+) -> StoreResult<u64> {
+    let mut reader = BufReader::with_capacity(1 << 20, log);
     let mut line = Vec::new();
     let mut good = 0u64;
     loop {
