@@ -47,3 +47,4 @@ log "tests, embedded and MongoDB (FerretDB) + Redis"
 # The MongoDB + Redis tests fail, rather than skip, if the servers are missing.
 export DS_REQUIRE_BACKENDS=1
 scripts/with-services.sh cargo test --workspace
+scripts/fuzz.sh 20 # every cargo-fuzz target for 20 s (nightly; fails on a crash)
