@@ -186,6 +186,10 @@ pub struct RunArgs {
     /// Draw the latency-percentile plot (corrected and uncorrected) as SVG to this file.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Also print, second by second, what was offered, answered 2xx and shed (503), and the
+    /// admitted requests' latency (the JSON always has it).
+    #[arg(long)]
+    pub per_second: bool,
 }
 
 impl RunArgs {

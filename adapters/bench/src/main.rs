@@ -12,7 +12,7 @@ use clap::Parser;
 use deathstar_bench::args::{Cli, Command, InitArgs, RunArgs, SweepArgs};
 use deathstar_bench::init::{self, init_graph};
 use deathstar_bench::plot::percentile_plot;
-use deathstar_bench::report::api_name;
+use deathstar_bench::report::{api_name, render_per_second};
 use deathstar_bench::run::{RunConfig, clock_seed, run};
 use deathstar_bench::sweep::sweep;
 
@@ -48,6 +48,9 @@ async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     let cfg = RunConfig::new(&args.load, args.rate, args.duration, seed);
     let report = run(&cfg, std::io::stderr().is_terminal()).await?;
     print!("{}", report.render());
+    if args.per_second {
+        print!("\n{}", render_per_second(&report.per_second));
+    }
     if let Some(path) = &args.json {
         write_json(path, &report)?;
     }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::client::Api;
-use crate::stats::{Counts, Recorder, SpectrumPoint, Summary, spectrum, summarize};
+use crate::stats::{
+    Counts, Recorder, SHED_STATUS, Second, SpectrumPoint, Summary, spectrum, summarize,
+};
 use crate::workload::{Kind, Workload};
 
 /// What was asked for.
@@ -81,6 +83,47 @@ pub struct Spectra {
     pub uncorrected: Vec<SpectrumPoint>,
 }
 
+/// The requests a server shed (HTTP 503) and those it admitted (every other response), apart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shedding {
+    pub shed: u64,
+    /// Of the measured requests.
+    pub shed_pct: f64,
+    /// Corrected latency of the admitted responses.
+    pub admitted_ms: Summary,
+    /// Corrected latency of the shed ones.
+    pub shed_ms: Summary,
+}
+
+/// One second of the measured window, by when requests were scheduled.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecondReport {
+    /// Seconds since the start of the measured window.
+    pub second: u64,
+    pub offered: u64,
+    pub ok: u64,
+    pub shed: u64,
+    /// Corrected latency of the admitted responses, 2 significant digits.
+    pub admitted_p50_ms: f64,
+    pub admitted_p99_ms: f64,
+    pub admitted_max_ms: f64,
+}
+
+impl SecondReport {
+    fn new(second: usize, s: &Second) -> Self {
+        let h = summarize(&s.admitted);
+        SecondReport {
+            second: second as u64,
+            offered: s.offered,
+            ok: s.ok,
+            shed: s.shed,
+            admitted_p50_ms: h.p50,
+            admitted_p99_ms: h.p99,
+            admitted_max_ms: h.max,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub settings: RunSettings,
@@ -101,6 +144,8 @@ pub struct RunReport {
     pub by_kind: BTreeMap<String, KindReport>,
     /// How late the driver's dispatcher was behind the schedule (part of corrected latency).
     pub dispatch_lag_ms: Summary,
+    pub shedding: Shedding,
+    pub per_second: Vec<SecondReport>,
     pub spectra_ms: Spectra,
 }
 
@@ -139,6 +184,22 @@ impl RunReport {
             },
             by_kind,
             dispatch_lag_ms: summarize(&rec.dispatch_lag),
+            shedding: Shedding {
+                shed: rec.shed.len(),
+                shed_pct: if rec.counts.requests == 0 {
+                    0.0
+                } else {
+                    100.0 * rec.shed.len() as f64 / rec.counts.requests as f64
+                },
+                admitted_ms: summarize(&rec.admitted),
+                shed_ms: summarize(&rec.shed),
+            },
+            per_second: rec
+                .seconds
+                .iter()
+                .enumerate()
+                .map(|(i, s)| SecondReport::new(i, s))
+                .collect(),
             spectra_ms: Spectra {
                 corrected: spectrum(&rec.corrected),
                 uncorrected: spectrum(&rec.uncorrected),
@@ -194,6 +255,13 @@ impl RunReport {
         };
         row("corrected (scheduled)", &self.latency_ms.corrected);
         row("uncorrected (sent)", &self.latency_ms.uncorrected);
+        if self.shedding.shed > 0 {
+            row("  admitted (corrected)", &self.shedding.admitted_ms);
+            row(
+                &format!("  shed, {SHED_STATUS} (corrected)"),
+                &self.shedding.shed_ms,
+            );
+        }
         if self.by_kind.len() > 1 {
             for (name, k) in &self.by_kind {
                 row(&format!("  {name} (corrected)"), &k.corrected_ms);
@@ -205,6 +273,13 @@ impl RunReport {
                 let _ = writeln!(o, "{name}: {}", counts_line(&k.counts));
             }
         }
+        if self.shedding.shed > 0 {
+            let _ = writeln!(
+                o,
+                "shed (HTTP {SHED_STATUS}): {} of {} ({:.2} %); admitted: every other response",
+                self.shedding.shed, self.counts.requests, self.shedding.shed_pct
+            );
+        }
         let lag = &self.dispatch_lag_ms;
         if lag.count > 0 {
             let _ = writeln!(
@@ -215,6 +290,31 @@ impl RunReport {
         }
         o
     }
+}
+
+/// The per-second table: what was offered each second, answered 2xx, shed, and the admitted
+/// requests' corrected latency.
+pub fn render_per_second(seconds: &[SecondReport]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:>6} {:>8} {:>8} {:>8} {:>14} {:>14} {:>14}",
+        "second", "offered", "2xx", "shed", "admitted p50", "admitted p99", "admitted max"
+    );
+    for s in seconds {
+        let _ = writeln!(
+            o,
+            "{:>6} {:>8} {:>8} {:>8} {:>14.2} {:>14.2} {:>14.2}",
+            s.second,
+            s.offered,
+            s.ok,
+            s.shed,
+            s.admitted_p50_ms,
+            s.admitted_p99_ms,
+            s.admitted_max_ms
+        );
+    }
+    o
 }
 
 pub fn api_name(api: Api) -> &'static str {
@@ -320,5 +420,62 @@ mod tests {
         assert_eq!(json["settings"]["api"], "gateway");
         assert_eq!(json["settings"]["workload"], "mixed");
         assert!(json["latency_ms"]["corrected"]["p99"].as_f64().unwrap() >= 5.0);
+        assert_eq!(r.shedding.shed, 0);
+        assert!(!text.contains("shed"), "{text}");
+    }
+
+    #[test]
+    fn shed_requests_are_kept_apart_from_admitted_ones() {
+        let settings = RunSettings {
+            target: "http://h".into(),
+            api: Api::Gateway,
+            workload: Workload::Compose,
+            rate: 100.0,
+            duration_s: 2.0,
+            warmup_s: 0.0,
+            connections: 4,
+            users: 10,
+            seed: 1,
+            timeout_s: 1.0,
+        };
+        let mut rec = Recorder::new(Duration::ZERO);
+        let ms = Duration::from_millis;
+        // Second 0: 100 admitted at 20 ms. Second 1: 50 admitted at 20 ms, 50 shed at 1 ms.
+        for i in 0..200u64 {
+            let at = ms(i * 10);
+            let shed = i >= 100 && i % 2 == 0;
+            let (status, took) = if shed { (503, ms(1)) } else { (200, ms(20)) };
+            rec.record(
+                Kind::Compose,
+                at,
+                Some(at),
+                at + took,
+                &Outcome::Status(status),
+            );
+        }
+        let r = RunReport::new(settings, &rec);
+        assert_eq!(r.shedding.shed, 50);
+        assert!((r.shedding.shed_pct - 25.0).abs() < 1e-9);
+        assert!((r.shedding.admitted_ms.p50 - 20.0).abs() < 0.1);
+        assert!(
+            (r.shedding.admitted_ms.min - 20.0).abs() < 0.1,
+            "no shed one among them"
+        );
+        assert!((r.shedding.shed_ms.max - 1.0).abs() < 0.01);
+        let seconds: Vec<(u64, u64, u64)> = r
+            .per_second
+            .iter()
+            .map(|s| (s.offered, s.ok, s.shed))
+            .collect();
+        assert_eq!(seconds, [(100, 100, 0), (100, 50, 50)]);
+        assert!((r.per_second[1].admitted_p99_ms - 20.0).abs() < 0.5);
+        let text = r.render();
+        assert!(
+            text.contains("shed (HTTP 503): 50 of 200 (25.00 %)"),
+            "{text}"
+        );
+        assert!(text.contains("admitted (corrected)"), "{text}");
+        let table = render_per_second(&r.per_second);
+        assert_eq!(table.lines().count(), 3, "{table}");
     }
 }

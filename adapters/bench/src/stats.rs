@@ -3,6 +3,10 @@
 //! (coordinated-omission corrected: queueing in the driver and in the server both count) and
 //! from the *actual* send time (uncorrected, what a closed-loop tool would report). Requests
 //! scheduled during the warm-up are counted apart and kept out of the histograms.
+//!
+//! A server that sheds load answers the requests it refuses with a quick 503: their latency is
+//! kept apart from that of the requests it admitted (every other response), as are per-second
+//! figures, so that an overload run shows whether the admitted requests stay fast throughout.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,6 +22,31 @@ pub const MAX_MICROS: u64 = 3_600_000_000;
 /// An empty latency histogram in µs.
 pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_MICROS, 3).expect("valid histogram bounds")
+}
+
+/// The status of a shed request.
+pub const SHED_STATUS: u16 = 503;
+
+/// What happened to the requests scheduled in one second of the measured window.
+#[derive(Debug, Clone)]
+pub struct Second {
+    pub offered: u64,
+    pub ok: u64,
+    pub shed: u64,
+    /// Corrected latency of the admitted (not shed) responses, 2 significant digits: one of
+    /// these per second of the run.
+    pub admitted: Histogram<u64>,
+}
+
+impl Second {
+    fn new() -> Self {
+        Second {
+            offered: 0,
+            ok: 0,
+            shed: 0,
+            admitted: Histogram::new_with_bounds(1, MAX_MICROS, 2).expect("valid bounds"),
+        }
+    }
 }
 
 /// Records `d` in µs, at least 1 µs, at most [`MAX_MICROS`].
@@ -160,6 +189,11 @@ pub struct Recorder {
     pub corrected: Histogram<u64>,
     pub uncorrected: Histogram<u64>,
     pub corrected_by_kind: [Histogram<u64>; 3],
+    /// Corrected latency of responses other than [`SHED_STATUS`], and of those.
+    pub admitted: Histogram<u64>,
+    pub shed: Histogram<u64>,
+    /// By second of the measured window in which requests were scheduled.
+    pub seconds: Vec<Second>,
     pub counts: Counts,
     pub counts_by_kind: [Counts; 3],
     pub warmup_counts: Counts,
@@ -178,6 +212,9 @@ impl Recorder {
             corrected: new_histogram(),
             uncorrected: new_histogram(),
             corrected_by_kind: [new_histogram(), new_histogram(), new_histogram()],
+            admitted: new_histogram(),
+            shed: new_histogram(),
+            seconds: Vec::new(),
             counts: Counts::default(),
             counts_by_kind: Default::default(),
             warmup_counts: Counts::default(),
@@ -204,11 +241,25 @@ impl Recorder {
         self.counts.add(outcome);
         self.counts_by_kind[kind.index()].add(outcome);
         self.last_done = Some(self.last_done.map_or(done, |d| d.max(done)));
-        if let (Outcome::Status(_), Some(sent)) = (outcome, sent) {
+        let index = scheduled.saturating_sub(self.warmup).as_secs() as usize;
+        if self.seconds.len() <= index {
+            self.seconds.resize_with(index + 1, Second::new);
+        }
+        let second = &mut self.seconds[index];
+        second.offered += 1;
+        if let (Outcome::Status(status), Some(sent)) = (outcome, sent) {
             let corrected = done.saturating_sub(scheduled);
             record(&mut self.corrected, corrected);
             record(&mut self.corrected_by_kind[kind.index()], corrected);
             record(&mut self.uncorrected, done.saturating_sub(sent));
+            if *status == SHED_STATUS {
+                second.shed += 1;
+                record(&mut self.shed, corrected);
+            } else {
+                second.ok += u64::from((200..300).contains(status));
+                record(&mut self.admitted, corrected);
+                record(&mut second.admitted, corrected);
+            }
         }
     }
 }
