@@ -32,8 +32,9 @@ pub trait Function: Default + Send + Sync + 'static {
     /// Whether clients call it directly (an HTTP route in front of it on AWS, the web UI's
     /// calls); the others are only called by functions.
     const PUBLIC: bool = false;
-    type Input: DeserializeOwned + Serialize + Send + 'static;
-    type Output: Serialize + DeserializeOwned + Send + 'static;
+    /// Its JSON Schema is the operation's request body in the OpenAPI document ([`crate::openapi`]).
+    type Input: DeserializeOwned + Serialize + schemars::JsonSchema + Send + 'static;
+    type Output: Serialize + DeserializeOwned + schemars::JsonSchema + Send + 'static;
 
     fn call(
         &self,

@@ -1,5 +1,6 @@
 //! The documents of the social network, shaped after the seed's MongoDB documents.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A stored user. Only the user service sees `password` and `salt`; see [`PublicUser`].
@@ -15,7 +16,7 @@ pub struct User {
 }
 
 /// A user as other people may see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PublicUser {
     pub user_id: String,
     pub username: String,
@@ -35,7 +36,7 @@ impl From<&User> for PublicUser {
 }
 
 /// One edge of the social graph, seen from one end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FollowEdge {
     pub user_id: String,
     /// When the follow happened, Unix milliseconds.
@@ -43,47 +44,53 @@ pub struct FollowEdge {
 }
 
 /// The author of a post.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Creator {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
     pub username: String,
 }
 
 /// A user mentioned in a post (`@username`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserMention {
     pub user_id: String,
     pub username: String,
 }
 
 /// A URL of a post and its short form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UrlDoc {
     pub expanded_url: String,
     pub shortened_url: String,
 }
 
 /// A media item attached to a post.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Media {
     pub media_id: String,
     pub media_type: String,
 }
 
 /// A post, as stored and as returned by timelines.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Post {
+    #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
     pub req_id: String,
     pub creator: Creator,
     /// The text with every URL replaced by its short form.
+    #[schemars(length(max = 4 * crate::validate::MAX_TEXT_BYTES))]
     pub text: String,
     pub user_mentions: Vec<UserMention>,
     pub media: Vec<Media>,
     pub urls: Vec<UrlDoc>,
     /// Unix milliseconds.
+    #[serde(deserialize_with = "crate::integer::integral")]
+    #[schemars(range(max = u64::MAX))]
     pub timestamp: u64,
     /// 0 = post, 1 = repost, 2 = reply, 3 = direct message.
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub post_type: u8,
 }
 
@@ -98,7 +105,7 @@ pub struct MediaFile {
 }
 
 /// One post on a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineEntry {
     pub post_id: String,
     /// Unix milliseconds.

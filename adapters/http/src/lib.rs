@@ -97,10 +97,26 @@ pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Ro
 fn function_routes(registry: Registry, options: HttpOptions) -> Router {
     let shared = Arc::new(Shared { registry, options });
     Router::new()
-        .route("/function/{name}", any(invoke))
+        // GET and POST, as the README promises; any other method is a 405 with `Allow`.
+        .route("/function/{name}", get(invoke).post(invoke))
         .route("/", any(invoke_only))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi))
         .with_state(shared)
+}
+
+/// `GET /openapi.json`: the OpenAPI document of every function
+/// ([`deathstar_handlers::openapi::document`]), built once per process.
+async fn openapi() -> Response {
+    static DOCUMENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        serde_json::to_vec_pretty(&deathstar_handlers::openapi::document()).unwrap_or_default()
+    });
+    let headers = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    )];
+    (StatusCode::OK, headers, body.clone()).into_response()
 }
 
 /// The permits of the concurrency limit; `None` when there is none.

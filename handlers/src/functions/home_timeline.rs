@@ -5,6 +5,7 @@
 //! `home-timeline-service-read-home-timeline` reads a page of ids and posts;
 //! `home-timeline-read-frontend` is the client-facing read (posts only).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::{ReadTimelineInput, ReadTimelineOutput, TimelinePostsOutput, read_page};
@@ -13,17 +14,22 @@ use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{GetFollowers, UserIdInput};
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteHomeTimelineInput {
     /// The author.
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
+    #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
+    #[serde(deserialize_with = "crate::integer::integral")]
+    #[schemars(range(max = u64::MAX))]
     pub timestamp: u64,
     #[serde(default)]
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS), inner(regex(pattern = crate::openapi::USER_ID)))]
     pub user_mentions_id: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteHomeTimelineOutput {
     pub post_id: String,
     /// How many home timelines received the post.

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -11,7 +12,7 @@ use crate::function::{Ctx, Function};
 use crate::model::Post;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct StorePostInput {
     pub post: Post,
 }
@@ -41,8 +42,9 @@ impl Function for StorePost {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadPostsInput {
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS), extend("uniqueItems" = true))]
     pub post_ids: Vec<String>,
     /// Leave out ids whose post is gone and list them in `skipped`, instead of a 404: what
     /// a timeline page wants, so one dangling entry does not hide every post around it.
@@ -50,7 +52,7 @@ pub struct ReadPostsInput {
     pub skip_unknown: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadPostsOutput {
     /// In the order of `post_ids`.
     pub posts: Vec<Arc<Post>>,

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -14,16 +15,20 @@ use crate::model::Post;
 use crate::store::TimelineStore;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadTimelineInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
     /// First position, newest post = 0.
+    #[schemars(range(min = 0))]
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub start: i64,
-    /// One past the last position.
+    /// One past the last position: greater than `start`, at most `start` + 1000.
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub stop: i64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadTimelineOutput {
     pub post_ids: Vec<String>,
     /// Newest first, one per post id.
@@ -33,7 +38,7 @@ pub struct ReadTimelineOutput {
     pub skipped: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct TimelinePostsOutput {
     pub posts: Vec<Arc<Post>>,
     /// How many entries of the page were left out because their post is gone.
@@ -50,7 +55,7 @@ impl From<ReadTimelineOutput> for TimelinePostsOutput {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteTimelineOutput {
     pub user_id: String,
     pub post_id: String,

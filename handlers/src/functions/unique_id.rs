@@ -1,5 +1,6 @@
 //! `unique-id-service-upload-unique-id`: a fresh post id (see [`crate::ids`]).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -9,12 +10,14 @@ use crate::ids::new_post_id;
 /// Post types: 0 post, 1 repost, 2 reply, 3 direct message.
 pub const MAX_POST_TYPE: u8 = 3;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUniqueIdInput {
+    #[schemars(range(max = MAX_POST_TYPE))]
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub post_type: u8,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUniqueIdOutput {
     pub post_id: String,
 }

@@ -3,6 +3,7 @@
 //! `url-shorten-service-get-extended-urls` maps short forms back.
 
 use rand::Rng;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -15,12 +16,13 @@ const MAX_URL_BYTES: usize = 2048;
 /// A collision among 26^10 codes is rare; a few fresh draws make a failure vanishingly so.
 const ATTEMPTS: usize = 4;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUrlsInput {
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS), inner(length(min = 1, max = MAX_URL_BYTES), regex(pattern = crate::openapi::HTTP_URL)))]
     pub urls: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUrlsOutput {
     /// One per input URL, in input order.
     pub urls: Vec<UrlDoc>,
@@ -77,8 +79,9 @@ fn new_short_url() -> String {
     format!("{SHORT_URL_PREFIX}{code}")
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GetExtendedUrlsInput {
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS))]
     pub shortened_urls: Vec<String>,
 }
 

@@ -1,6 +1,7 @@
 //! `user-mention-service-upload-user-mentions`: the users a post mentions, from their
 //! usernames. Unknown usernames are dropped and repeats collapse, as in DeathStarBench.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -8,12 +9,13 @@ use crate::function::{Ctx, Function};
 use crate::model::UserMention;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUserMentionsInput {
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS))]
     pub usernames: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadUserMentionsOutput {
     pub user_mentions: Vec<UserMention>,
 }

@@ -3,6 +3,7 @@
 //! `user-timeline-service-read-user-timeline` reads a page of ids and posts;
 //! `user-timeline-read-frontend` is the client-facing read (posts only).
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::{
@@ -12,12 +13,16 @@ use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteUserTimelineInput {
     /// The author (`creator_id` in the 2020 port).
     #[serde(alias = "creator_id")]
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
+    #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
+    #[serde(deserialize_with = "crate::integer::integral")]
+    #[schemars(range(max = u64::MAX))]
     pub timestamp: u64,
 }
 

@@ -4,6 +4,7 @@
 //!
 //! Storing comes first so that no timeline ever points at a post that does not exist.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -16,12 +17,16 @@ use crate::ids::now_ms;
 use crate::model::{Creator, Media, Post, UrlDoc, UserMention};
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ComposeAndUploadInput {
     pub req_id: String,
+    #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
+    #[schemars(range(max = crate::functions::unique_id::MAX_POST_TYPE))]
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub post_type: u8,
     pub creator: Creator,
+    #[schemars(length(max = 4 * validate::MAX_TEXT_BYTES))]
     pub text: String,
     #[serde(default)]
     pub urls: Vec<UrlDoc>,
@@ -31,7 +36,7 @@ pub struct ComposeAndUploadInput {
     pub media: Vec<Media>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ComposeAndUploadOutput {
     pub post: Post,
 }

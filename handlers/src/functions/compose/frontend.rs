@@ -4,6 +4,7 @@
 //! (`media-service-upload-media`), then calls `compose-post-service-compose-and-upload`.
 //! When it answers, the post is stored and on every timeline it belongs to.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::compose_and_upload::{ComposeAndUpload, ComposeAndUploadInput};
@@ -16,11 +17,17 @@ use crate::functions::user::{UploadCreatorWithUserId, UploadCreatorWithUserIdInp
 use crate::ids::new_req_id;
 use crate::model::Post;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ComposePostInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
+    /// The username of `user_id`.
     pub username: String,
+    #[schemars(range(max = crate::functions::unique_id::MAX_POST_TYPE))]
+    #[serde(deserialize_with = "crate::integer::integral")]
     pub post_type: u8,
+    /// At most 16 KiB of UTF-8.
+    #[schemars(length(max = crate::validate::MAX_TEXT_BYTES))]
     pub text: String,
     /// Media as DeathStarBench sends them: parallel lists of ids and types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,7 +41,7 @@ pub struct ComposePostInput {
     pub media_type: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ComposePostOutput {
     pub req_id: String,
     pub post_id: String,

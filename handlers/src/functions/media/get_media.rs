@@ -3,12 +3,14 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// One of `media_id` and `filename`; `media_id` wins when both are given.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GetMediaInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_id: Option<String>,
@@ -16,7 +18,7 @@ pub struct GetMediaInput {
     pub filename: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct MediaFileOutput {
     pub media_id: String,
     pub media_type: String,

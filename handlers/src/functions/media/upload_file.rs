@@ -5,6 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::is_media_type;
@@ -16,13 +17,16 @@ use crate::model::MediaFile;
 /// Largest file accepted, decoded.
 pub const MAX_MEDIA_BYTES: usize = 8 * 1024 * 1024;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadMediaFileInput {
+    /// Ends in the file's extension (`.png`).
+    #[schemars(regex(pattern = crate::openapi::FILENAME))]
     pub filename: String,
+    /// A data URL (`data:image/png;base64,...`) or bare base64, at most 8 MiB decoded.
     pub file: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadMediaFileOutput {
     pub media_id: String,
     pub media_type: String,

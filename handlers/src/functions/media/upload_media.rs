@@ -2,6 +2,7 @@
 //! (DeathStarBench's MediaService). Ids need not name uploaded files: the benchmark's
 //! workload sends random ones.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::is_media_type;
@@ -10,15 +11,18 @@ use crate::function::{Ctx, Function};
 use crate::model::Media;
 use crate::validate;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct UploadMediaInput {
     #[serde(default)]
+    #[schemars(length(max = validate::MAX_LIST_ITEMS), inner(length(min = 1, max = 64)))]
     pub media_ids: Vec<String>,
+    /// As many as `media_ids`: the type of each.
     #[serde(default)]
+    #[schemars(inner(regex(pattern = crate::openapi::MEDIA_TYPE)))]
     pub media_types: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadMediaOutput {
     pub media: Vec<Media>,
 }

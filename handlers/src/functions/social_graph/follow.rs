@@ -2,6 +2,7 @@
 //! once. Following someone already followed, or unfollowing someone not followed, succeeds and
 //! says so (DeathStarBench's no-op), rather than failing as the 2020 port did.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -10,13 +11,16 @@ use crate::ids::now_ms;
 use crate::store;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
+    /// Another user than `user_id`.
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub followee_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowOutput {
     pub user_id: String,
     pub followee_id: String,
@@ -24,7 +28,7 @@ pub struct FollowOutput {
     pub followed: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnfollowOutput {
     pub user_id: String,
     pub followee_id: String,

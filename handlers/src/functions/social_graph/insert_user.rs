@@ -1,13 +1,15 @@
 //! `social-graph-insert-user`: creates the empty graph node of a new user.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct InsertUserInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
 }
 

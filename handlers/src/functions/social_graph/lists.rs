@@ -1,6 +1,7 @@
 //! `social-graph-get-followers` and `social-graph-get-followees`: a user's edges, oldest first,
 //! each with its follow time.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::follow::not_in_graph;
@@ -9,17 +10,18 @@ use crate::function::{Ctx, Function};
 use crate::model::FollowEdge;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UserIdInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowersOutput {
     pub followers: Vec<FollowEdge>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FolloweesOutput {
     pub followees: Vec<FollowEdge>,
 }

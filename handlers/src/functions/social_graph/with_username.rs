@@ -2,6 +2,7 @@
 //! usernames in parallel through `get-user-id`, then follow or unfollow by id. An unknown
 //! username comes back as the 404 `get-user-id` gave, nested under this function's error.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::follow::{Follow, FollowInput, Unfollow};
@@ -9,7 +10,7 @@ use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::user::{GetUserId, GetUserIdInput};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowWithUsernameInput {
     /// The follower.
     pub username: String,

@@ -5,6 +5,7 @@
 
 pub mod parse;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
@@ -16,12 +17,14 @@ use crate::functions::user_mention::{
 use crate::model::{UrlDoc, UserMention};
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadTextInput {
+    /// At most 16 KiB of UTF-8.
+    #[schemars(length(max = validate::MAX_TEXT_BYTES))]
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadTextOutput {
     /// The text with every URL replaced by its short form.
     pub text: String,

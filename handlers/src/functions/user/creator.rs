@@ -1,6 +1,7 @@
 //! `user-service-upload-creator-with-user-id` and `...-with-username`: the creator part of a
 //! post, checked against the user store so that no post names a user who does not exist.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::get_user_id::username_not_found;
@@ -9,18 +10,19 @@ use crate::function::{Ctx, Function};
 use crate::model::Creator;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadCreatorWithUserIdInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
     pub username: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadCreatorWithUsernameInput {
     pub username: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadCreatorOutput {
     pub creator: Creator,
 }

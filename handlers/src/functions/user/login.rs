@@ -3,19 +3,20 @@
 //! An unknown username and a wrong password get the same answer, so the reply does not tell
 //! which usernames exist.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::password_matches;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LoginInput {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LoginOutput {
     pub user_id: String,
     pub username: String,

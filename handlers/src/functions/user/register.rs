@@ -4,6 +4,7 @@
 //! never exists without a node, and a node left behind by a refused registration is unreachable
 //! and harmless. The reply never carries the password hash or the salt.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{hash_password, new_salt};
@@ -15,22 +16,30 @@ use crate::model::{PublicUser, User};
 use crate::store::InsertUser as Inserted;
 use crate::validate;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RegisterUserInput {
+    #[schemars(regex(pattern = crate::openapi::USERNAME))]
     pub username: String,
+    /// At most 256 bytes of UTF-8.
+    #[schemars(length(max = validate::MAX_NAME_BYTES))]
     pub first_name: String,
+    /// At most 256 bytes of UTF-8.
+    #[schemars(length(max = validate::MAX_NAME_BYTES))]
     pub last_name: String,
+    /// At most 1 KiB of UTF-8.
+    #[schemars(length(min = 1, max = validate::MAX_PASSWORD_BYTES))]
     pub password: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RegisterUserWithIdInput {
+    #[schemars(regex(pattern = crate::openapi::USER_ID))]
     pub user_id: String,
     #[serde(flatten)]
     pub user: RegisterUserInput,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RegisterUserOutput {
     pub user: PublicUser,
 }
