@@ -48,3 +48,6 @@ log "tests, embedded and MongoDB (FerretDB) + Redis"
 export DS_REQUIRE_BACKENDS=1
 scripts/with-services.sh cargo test --workspace
 scripts/fuzz.sh 20 # every cargo-fuzz target for 20 s (nightly; fails on a crash)
+
+log "schemathesis against the local server's /openapi.json"
+scripts/schemathesis.sh
