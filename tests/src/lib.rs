@@ -172,6 +172,49 @@ impl Net {
         }
     }
 
+    /// Calls `function` with `body` as raw bytes, as a client's request carries them: over HTTP
+    /// a POST of exactly these bytes, in-process the registry's bytes entry
+    /// ([`Registry::get_wire`]). `Err` when no answer came within `deadline` or the connection
+    /// closed without one. Not for invoker deployments (they carry JSON values).
+    pub async fn call_raw(
+        &self,
+        function: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let answer = async {
+            match &self.target {
+                Target::InProcess(registry) => {
+                    let Some(wire) = registry.get_wire(function) else {
+                        return Err(format!("no function {function}"));
+                    };
+                    let meta = CallMeta::new("raw").with_timeout(deadline);
+                    let reply = wire(&body, meta).await;
+                    Ok((reply.status, reply.body))
+                }
+                Target::Http { client, base } => {
+                    let response = client
+                        .post(format!("{base}/function/{function}"))
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .map_err(|e| format!("no answer: {e:?}"))?;
+                    let status = response.status().as_u16();
+                    let bytes = response
+                        .bytes()
+                        .await
+                        .map_err(|e| format!("reply cut short: {e:?}"))?;
+                    Ok((status, bytes.to_vec()))
+                }
+                Target::Invoker(_) => Err("call_raw needs an in-process or HTTP deployment".into()),
+            }
+        };
+        tokio::time::timeout(deadline, answer)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {deadline:?}")))
+    }
+
     /// Calls `function` and asserts success; returns the body.
     pub async fn ok(&self, function: &str, body: Value) -> Value {
         let reply = self.call(function, body.clone()).await;
