@@ -39,6 +39,12 @@ pub enum FunctionError {
     PayloadTooLarge { limit: usize },
     #[error("no function named `{0}`")]
     UnknownFunction(String),
+    /// A path no route serves (the HTTP edge's fallback).
+    #[error("no route for {0}")]
+    UnknownRoute(String),
+    /// A route that exists, asked with a method it does not take.
+    #[error("{method} is not allowed here")]
+    MethodNotAllowed { method: String },
     /// One or more functions this one called failed; their envelopes are nested.
     #[error("{} callee(s) failed", .0.len())]
     Callees(Vec<CalleeFailure>),
@@ -140,7 +146,10 @@ impl FunctionError {
             | FunctionError::MissingField(_)
             | FunctionError::InvalidField { .. } => 400,
             FunctionError::Unauthorized { .. } => 401,
-            FunctionError::NotFound { .. } | FunctionError::UnknownFunction(_) => 404,
+            FunctionError::NotFound { .. }
+            | FunctionError::UnknownFunction(_)
+            | FunctionError::UnknownRoute(_) => 404,
+            FunctionError::MethodNotAllowed { .. } => 405,
             FunctionError::Conflict { .. } => 409,
             // 408, not 504: the client was too slow to send, no server of ours was too slow to
             // answer, and a 408 tells the client that sending again (faster) may succeed.
@@ -167,6 +176,8 @@ impl FunctionError {
             FunctionError::BodyTimeout => "RequestTimeoutError",
             FunctionError::Overloaded { .. } => "OverloadedError",
             FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
+            FunctionError::UnknownRoute(_) => "RouteNotFoundError",
+            FunctionError::MethodNotAllowed { .. } => "MethodNotAllowedError",
             FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
             FunctionError::DeadlineExceeded => "TimeoutError",
             // Storage down or time up anywhere below: the client's cue to retry, at every level.

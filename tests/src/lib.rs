@@ -95,7 +95,14 @@ impl Net {
 
     pub async fn over_http_on(config: BackendConfig) -> Net {
         let (registry, dir) = registry(&config).await;
-        let base = serve(deathstar_http::router(registry, Default::default())).await;
+        // As the local server: the functions and DeathStarBench's routes.
+        let dsb = deathstar_http::dsb::router(
+            std::sync::Arc::new(registry.local_invoker()),
+            Duration::from_secs(20),
+            AuthKey::new(TEST_SECRET),
+        );
+        let app = deathstar_http::router_with(registry, Default::default(), dsb);
+        let base = serve(app).await;
         Net {
             target: Target::Http {
                 client: reqwest::Client::new(),

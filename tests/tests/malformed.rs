@@ -27,9 +27,8 @@
 //!
 //! Other inputs may be legitimately accepted (a non-ASCII `first_name` registers a user, a
 //! 1 MiB username is merely not found): they need only not be a 5xx. An empty body is `{}`.
-//! DSB's own refusals ("Incomplete arguments", 400) are plain text as DSB's nginx sends them;
-//! what the functions refuse keeps the envelope: DSB routes get the 4xx rule and the envelope
-//! rule only for JSON replies.
+//! DSB routes are held to the same rules: a refused form or query is a 4xx in the envelope
+//! (where DSB's nginx answers "Incomplete arguments" in plain text).
 //!
 //! Before the sweep a flow stores users, a follow and a post; afterwards a new flow still works
 //! and the earlier one reads back unchanged. Cases run 8 at a time, so the MongoDB + Redis runs
@@ -514,6 +513,17 @@ async fn dsb_failures(base: &str) -> Vec<String> {
             requests.push((format!("POST {path} {}", preview(body)), request));
         }
     }
+    // Paths no route serves and methods a route does not take are refused in the envelope too.
+    for (method, path) in [
+        (reqwest::Method::GET, "/no/such/route"),
+        (reqwest::Method::POST, "/wrk2-api/no-such-api"),
+        (reqwest::Method::DELETE, "/function/register-user"),
+        (reqwest::Method::PUT, "/wrk2-api/user/register"),
+        (reqwest::Method::POST, "/healthz"),
+    ] {
+        let request = client.request(method.clone(), format!("{base}{path}"));
+        requests.push((format!("{method} {path}"), request));
+    }
     // A request line past hyper's limit is refused by the client before it is sent: a query's
     // huge value is 16 KiB, a form's 1 MiB.
     let long = "v".repeat(16 << 10);
@@ -559,8 +569,8 @@ async fn dsb_failures(base: &str) -> Vec<String> {
                 Ok((status, _, _)) if !(400..500).contains(&status) => {
                     Some(format!("{status}, not a 4xx"))
                 }
+                Ok((_, false, body)) => Some(format!("not the JSON envelope: {}", preview(&body))),
                 Ok((status, true, body)) => judge(Expect::Refused, true, status, &body),
-                Ok(_) => None,
             };
             why.map(|why| format!("{what}: {why}"))
         })

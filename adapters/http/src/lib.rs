@@ -91,7 +91,23 @@ pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Ro
     let admission = Admission::new(options.max_in_flight);
     function_routes(registry, options)
         .merge(more)
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(admission, admit))
+}
+
+/// Any path no route serves: a 404 in the envelope, like every other refusal.
+async fn no_route(uri: axum::http::Uri) -> Response {
+    let error = FunctionError::UnknownRoute(uri.path().to_owned());
+    into_response(Reply::error(error, "InvocationError"), "")
+}
+
+/// A route asked with a method it does not take: a 405 in the envelope (axum adds `Allow`).
+async fn method_not_allowed(method: axum::http::Method) -> Response {
+    let error = FunctionError::MethodNotAllowed {
+        method: method.to_string(),
+    };
+    into_response(Reply::error(error, "InvocationError"), "")
 }
 
 fn function_routes(registry: Registry, options: HttpOptions) -> Router {
@@ -272,7 +288,10 @@ pub fn wire_response(reply: WireReply, trace_id: &str) -> Response {
         HeaderValue::from_static("application/json"),
     )];
     let mut response = (status, headers, body).into_response();
-    if let Ok(value) = HeaderValue::from_str(trace_id) {
+    // An answer given before any context was read (a refused DSB form) has no trace id.
+    if let Ok(value) = HeaderValue::from_str(trace_id)
+        && !trace_id.is_empty()
+    {
         response.headers_mut().insert(REQUEST_ID, value);
     }
     response

@@ -479,7 +479,11 @@ async fn deathstarbench_routes_take_dsb_requests() {
         "username=username_0".into(),
     )
     .await;
-    assert_eq!((status, body.as_str()), (400, "Incomplete arguments"));
+    let refusal: Value = serde_json::from_str(&body).expect("the envelope");
+    assert_eq!(
+        (status, &refusal["status"], &refusal["errors"][0]["field"]),
+        (400, &json!("MissingFieldError"), &json!("user_id"))
+    );
     let (status, _) = send(
         reqwest::Method::POST,
         "/wrk2-api/user/register".into(),
@@ -567,8 +571,12 @@ async fn browser_api_routes_use_the_login_cookie() {
     );
     let reply = send(Method::POST, "/api/user/register", "username=x", None).await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (400, "Incomplete arguments")
+        (
+            reply.status,
+            &reply.json()["status"],
+            &reply.json()["errors"][0]["field"]
+        ),
+        (400, &json!("MissingFieldError"), &json!("first_name"))
     );
     let form = "first_name=a&last_name=b&username=alice&password=p";
     let reply = send(Method::POST, "/api/user/register", form, None).await;
@@ -609,8 +617,12 @@ async fn browser_api_routes_use_the_login_cookie() {
     assert!(reply.headers.get("set-cookie").is_none());
     let reply = send(Method::POST, "/api/user/login", "username=alice", None).await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (400, "Incomplete arguments")
+        (
+            reply.status,
+            &reply.json()["status"],
+            &reply.json()["errors"][0]["field"]
+        ),
+        (400, &json!("MissingFieldError"), &json!("password"))
     );
 
     let mut ids = std::collections::HashMap::new();
@@ -635,8 +647,12 @@ async fn browser_api_routes_use_the_login_cookie() {
     }
     let reply = send(Method::POST, "/api/user/follow", "user_name=bob", None).await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (400, "Incomplete arguments")
+        (
+            reply.status,
+            &reply.json()["status"],
+            &reply.json()["errors"][0]["field"]
+        ),
+        (400, &json!("MissingFieldError"), &json!("followee_name"))
     );
     let reply = send(
         Method::POST,
@@ -662,8 +678,12 @@ async fn browser_api_routes_use_the_login_cookie() {
     )
     .await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (400, "Incomplete arguments")
+        (
+            reply.status,
+            &reply.json()["status"],
+            &reply.json()["errors"][0]["field"]
+        ),
+        (400, &json!("MissingFieldError"), &json!("text"))
     );
 
     let reply = send(
@@ -784,8 +804,12 @@ async fn browser_api_routes_use_the_login_cookie() {
     }
     let reply = send(Method::GET, "/api/user-timeline/read?stop=10", "", None).await;
     assert_eq!(
-        (reply.status, reply.body.as_str()),
-        (400, "Incomplete arguments"),
+        (
+            reply.status,
+            &reply.json()["status"],
+            &reply.json()["errors"][0]["field"]
+        ),
+        (400, &json!("MissingFieldError"), &json!("start")),
         "arguments are checked before the token, as DSB does"
     );
     // Nothing was posted by the refused requests.

@@ -16,7 +16,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
@@ -30,7 +29,8 @@ use deathstar_handlers::model::FollowEdge;
 use deathstar_handlers::{Function, FunctionError, Reply};
 
 use super::{
-    Author, Change, Dsb, NewPost, Refused, Window, json, parse_form, printed_id, required, respond,
+    Author, Change, Dsb, FormBody, NewPost, Refused, Window, json, parse_form, printed_id,
+    required, respond,
 };
 
 /// The cookie holding the login token.
@@ -123,7 +123,11 @@ pub(super) fn login_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// `RegisterUser` (the project picks the id), then to the login page.
-async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn register(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let [first, last, username, password] =
@@ -144,7 +148,11 @@ async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
 }
 
 /// Sets the cookie (HttpOnly: page scripts cannot read the token) and goes to the main page.
-async fn login(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let [username, password] = required(&form, &["username", "password"])?[..] else {
@@ -186,7 +194,11 @@ fn query_escape(text: &str) -> Cow<'_, str> {
     )
 }
 
-async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn follow(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     respond(async {
         dsb.change_edge(&headers, &body, Change::Follow).await?;
         Ok(found("../../contact.html"))
@@ -194,7 +206,11 @@ async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) ->
     .await
 }
 
-async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn unfollow(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     respond(async {
         dsb.change_edge(&headers, &body, Change::Unfollow).await?;
         Ok(StatusCode::OK.into_response())
@@ -203,7 +219,11 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
 }
 
 /// `post_type`, `text` and the media lists from the form; the author from the token.
-async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn compose(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let post = NewPost::from_form(&form)?;

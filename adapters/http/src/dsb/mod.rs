@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use deathstar_handlers::auth::AuthKey;
@@ -33,7 +34,7 @@ use deathstar_handlers::functions::social_graph::{
 };
 use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
 use deathstar_handlers::model::Post;
-use deathstar_handlers::{Function, Invoker, Reply, invoke_function};
+use deathstar_handlers::{Function, FunctionError, Invoker, Reply, invoke_function};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 /// The project's user id for DeathStarBench's integer user id.
@@ -100,8 +101,39 @@ type Form = HashMap<String, String>;
 /// A refused request: the response to send instead (boxed: it is large, and the rare path).
 type Refused = Box<Response>;
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Refused {
-    Box::new((status, message.into()).into_response())
+/// `error` in the project's envelope. DSB's nginx answers refusals in plain text; here every
+/// route answers them as every function does, so one client handles all errors alike.
+fn refuse(error: FunctionError) -> Refused {
+    Box::new(crate::into_response(
+        Reply::error(error, "DeathStarBenchRouteError"),
+        "",
+    ))
+}
+
+/// Largest form body taken: axum's default body limit, far above any DSB form.
+const FORM_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A form body. Axum refuses a body over its limit (or cut short) in plain text; this answers
+/// in the envelope instead: 413 for size, 400 otherwise.
+struct FormBody(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for FormBody {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        Bytes::from_request(request, state)
+            .await
+            .map(FormBody)
+            .map_err(|rejection| {
+                let error = match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => {
+                        FunctionError::PayloadTooLarge { limit: FORM_LIMIT }
+                    }
+                    _ => FunctionError::MalformedBody(rejection.body_text()),
+                };
+                *refuse(error)
+            })
+    }
 }
 
 /// The response of a handler's body: what it built, or the refusal.
@@ -150,7 +182,8 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The fields `names`, or DSB's 400 "Incomplete arguments".
+/// The fields `names`, or a 400 `MissingFieldError` naming the first one missing (DSB's
+/// "Incomplete arguments").
 fn required<'a>(form: &'a Form, names: &[&str]) -> Result<Vec<&'a str>, Refused> {
     names
         .iter()
@@ -158,18 +191,19 @@ fn required<'a>(form: &'a Form, names: &[&str]) -> Result<Vec<&'a str>, Refused>
             form.get(*name)
                 .map(String::as_str)
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| refuse(StatusCode::BAD_REQUEST, "Incomplete arguments"))
+                .ok_or_else(|| refuse(FunctionError::MissingField((*name).to_owned())))
         })
         .collect()
 }
 
-/// A DSB integer id as the project's user id, or a 400.
-fn id(value: &str) -> Result<String, Refused> {
-    value
-        .trim()
-        .parse::<u64>()
-        .map(user_id)
-        .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a user id: {value}")))
+/// The DSB integer id in `field` as the project's user id, or a 400.
+fn id(field: &str, value: &str) -> Result<String, Refused> {
+    value.trim().parse::<u64>().map(user_id).map_err(|_| {
+        refuse(FunctionError::invalid(
+            field,
+            "must be a DeathStarBench user id (an integer)",
+        ))
+    })
 }
 
 /// Who a request acts for: from the form on `/wrk2-api/`, from the login token on `/api/`.
@@ -195,15 +229,17 @@ impl NewPost {
         let post_type: u8 = post_type
             .trim()
             .parse()
-            .map_err(|_| refuse(StatusCode::BAD_REQUEST, "post_type must be 0 to 3"))?;
+            .map_err(|_| refuse(FunctionError::invalid("post_type", "must be 0 to 3")))?;
         // Media lists are JSON arrays inside the form value, e.g. media_ids=["123","456"].
         let list = |key: &str| -> Result<Option<Vec<String>>, Refused> {
             let Some(text) = form.get(key).filter(|v| !v.is_empty()) else {
                 return Ok(None);
             };
             serde_json::from_str(text).map(Some).map_err(|_| {
-                let message = format!("{key} must be a JSON array of strings");
-                refuse(StatusCode::BAD_REQUEST, message)
+                refuse(FunctionError::invalid(
+                    key,
+                    "must be a JSON array of strings",
+                ))
             })
         };
         Ok(NewPost {
@@ -225,14 +261,14 @@ struct Window {
 impl Window {
     fn from_form(form: &Form) -> Result<Window, Refused> {
         let fields = required(form, &["start", "stop"])?;
-        let number = |v: &str| {
+        let number = |field: &str, v: &str| {
             v.trim()
                 .parse::<i64>()
-                .map_err(|_| refuse(StatusCode::BAD_REQUEST, format!("not a number: {v}")))
+                .map_err(|_| refuse(FunctionError::invalid(field, "must be an integer")))
         };
         Ok(Window {
-            start: number(fields[0])?,
-            stop: number(fields[1])?,
+            start: number("start", fields[0])?,
+            stop: number("stop", fields[1])?,
         })
     }
 
@@ -261,8 +297,8 @@ fn edge(body: &[u8]) -> Result<Edge, Refused> {
     let form = parse_form(&String::from_utf8_lossy(body));
     if let Ok(ids) = required(&form, &["user_id", "followee_id"]) {
         return Ok(Edge::Ids(FollowInput {
-            user_id: id(ids[0])?,
-            followee_id: id(ids[1])?,
+            user_id: id("user_id", ids[0])?,
+            followee_id: id("followee_id", ids[1])?,
         }));
     }
     let names = required(&form, &["user_name", "followee_name"])?;
@@ -364,8 +400,9 @@ impl Dsb {
                 Some(json) => json,
                 None => {
                     let json = Bytes::from(serde_json::to_vec(&DsbPost(post)).map_err(|e| {
-                        let message = format!("cannot encode the reply: {e}");
-                        refuse(StatusCode::INTERNAL_SERVER_ERROR, message)
+                        refuse(FunctionError::Internal(format!(
+                            "cannot encode the reply: {e}"
+                        )))
                     })?);
                     self.posts_json.insert(post.post_id.clone(), json.clone());
                     json
@@ -381,10 +418,9 @@ impl Dsb {
 /// `value` as a JSON response, or a 500 if it does not encode.
 fn json(value: &impl Serialize) -> Result<Response, Refused> {
     let body = serde_json::to_vec(value).map_err(|e| {
-        refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot encode the reply: {e}"),
-        )
+        refuse(FunctionError::Internal(format!(
+            "cannot encode the reply: {e}"
+        )))
     })?;
     Ok(json_response(body))
 }
@@ -457,7 +493,7 @@ pub mod fuzzing {
         let _ = NewPost::from_form(&form);
         let _ = Window::from_form(&form);
         let _ = edge(body);
-        form.values().for_each(|value| drop(id(value)));
+        form.values().for_each(|value| drop(id("user_id", value)));
         form
     }
 

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use deathstar_handlers::functions::user::{
 };
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
-use super::{Author, Change, Dsb, NewPost, Window, id, parse_form, required, respond};
+use super::{Author, Change, Dsb, FormBody, NewPost, Window, id, parse_form, required, respond};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
     Router::new()
@@ -30,7 +29,11 @@ pub(super) fn routes() -> Router<Arc<Dsb>> {
 }
 
 /// `RegisterUserWithId`: DSB's integer id is part of the form.
-async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn register(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let [first, last, username, password, dsb_user] = required(
@@ -40,7 +43,7 @@ async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
             unreachable!("five names give five values")
         };
         let input = RegisterUserWithIdInput {
-            user_id: id(dsb_user)?,
+            user_id: id("user_id", dsb_user)?,
             user: RegisterUserInput {
                 username: username.into(),
                 first_name: first.into(),
@@ -54,7 +57,11 @@ async fn register(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
     .await
 }
 
-async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn follow(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     respond(async {
         dsb.change_edge(&headers, &body, Change::Follow).await?;
         Ok("Success!".into_response())
@@ -62,7 +69,11 @@ async fn follow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) ->
     .await
 }
 
-async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn unfollow(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     respond(async {
         dsb.change_edge(&headers, &body, Change::Unfollow).await?;
         Ok("Success!".into_response())
@@ -70,7 +81,11 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) 
     .await
 }
 
-async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn compose(
+    State(dsb): State<Arc<Dsb>>,
+    headers: HeaderMap,
+    FormBody(body): FormBody,
+) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let [username, dsb_user] = required(&form, &["username", "user_id"])?[..] else {
@@ -78,7 +93,7 @@ async fn compose(State(dsb): State<Arc<Dsb>>, headers: HeaderMap, body: Bytes) -
         };
         let post = NewPost::from_form(&form)?;
         let author = Author {
-            user_id: id(dsb_user)?,
+            user_id: id("user_id", dsb_user)?,
             username: username.into(),
         };
         dsb.compose(&headers, author, post).await
@@ -107,7 +122,8 @@ where
     respond(async {
         let dsb_user = required(&form, &["user_id"])?[0];
         let window = Window::from_form(&form)?;
-        dsb.timeline::<F>(&headers, id(dsb_user)?, window).await
+        dsb.timeline::<F>(&headers, id("user_id", dsb_user)?, window)
+            .await
     })
     .await
 }
