@@ -487,13 +487,16 @@ pub mod fuzzing {
     use super::{NewPost, Window, edge, id, parse_form};
 
     /// Parses `body` the ways the routes parse a form body or a query string: the form, then
-    /// a post, a timeline window, a follow edge and a DSB user id out of it. Returns the form.
+    /// a post, a timeline window, a follow edge and the `user_id` (register, timeline query)
+    /// out of it. Returns the form.
     pub fn parse_request(body: &[u8]) -> std::collections::HashMap<String, String> {
         let form = parse_form(&String::from_utf8_lossy(body));
         let _ = NewPost::from_form(&form);
         let _ = Window::from_form(&form);
         let _ = edge(body);
-        form.values().for_each(|value| drop(id("user_id", value)));
+        if let Some(user_id) = form.get("user_id") {
+            let _ = id("user_id", user_id);
+        }
         form
     }
 
