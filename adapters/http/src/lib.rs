@@ -88,7 +88,7 @@ pub fn router(registry: Registry, options: HttpOptions) -> Router {
 /// [`router`] and the routes of `more` (DeathStarBench's, say), all behind one concurrency
 /// limit: routes merged after the limit would escape it.
 pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Router {
-    let admission = Admission::new(options.max_in_flight);
+    let admission = Admission::new(&options);
     function_routes(registry, options)
         .merge(more)
         .fallback(no_route)
@@ -135,13 +135,50 @@ async fn openapi() -> Response {
     (StatusCode::OK, headers, body.clone()).into_response()
 }
 
-/// The permits of the concurrency limit; `None` when there is none.
+/// What every request passes before its route: the concurrency limit, and the deadline of the
+/// body's read for routes that do not bound it themselves.
 #[derive(Clone)]
-struct Admission(Option<(Arc<Semaphore>, usize)>);
+struct Admission {
+    /// The permits and their number; `None` when there is no limit.
+    permits: Option<(Arc<Semaphore>, usize)>,
+    timeout: Duration,
+    body_limit: usize,
+}
 
 impl Admission {
-    fn new(limit: usize) -> Self {
-        Admission((limit > 0).then(|| (Arc::new(Semaphore::new(limit)), limit)))
+    fn new(options: &HttpOptions) -> Self {
+        let limit = options.max_in_flight;
+        Admission {
+            permits: (limit > 0).then(|| (Arc::new(Semaphore::new(limit)), limit)),
+            timeout: options.timeout,
+            body_limit: options.body_limit,
+        }
+    }
+
+    /// The request, its body read within its deadline if its route would wait for it as long
+    /// as the client trickles: the routes merged beside the functions' (DeathStarBench's) take
+    /// their bodies with axum's extractors, which have no deadline, and a client trickling a
+    /// form would hold its permit for ever. `/function/<name>` and `/` read their own within
+    /// the deadline ([`invoke`]).
+    async fn within_deadline(&self, request: Request) -> Result<Request, Response> {
+        let path = request.uri().path();
+        if path == "/" || path.starts_with("/function/") {
+            return Ok(request);
+        }
+        let (parts, body) = request.into_parts();
+        let timeout = request_timeout(&parts.headers, self.timeout);
+        let error = match tokio::time::timeout(timeout, to_bytes(body, self.body_limit)).await {
+            Ok(Ok(bytes)) => return Ok(Request::from_parts(parts, Body::from(bytes))),
+            Ok(Err(_)) => FunctionError::PayloadTooLarge {
+                limit: self.body_limit,
+            },
+            Err(_elapsed) => FunctionError::BodyTimeout,
+        };
+        let trace_id = trace_id(&parts.headers);
+        Err(into_response(
+            Reply::error(error, "InvocationError"),
+            &trace_id,
+        ))
     }
 }
 
@@ -150,15 +187,21 @@ impl Admission {
 /// overloaded process is alive, and a failed health check would have it restarted, losing the
 /// requests it holds.
 async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
-    let Some((permits, limit)) = &admission.0 else {
-        return next.run(request).await;
-    };
     if request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
+    let Some((permits, limit)) = &admission.permits else {
+        return match admission.within_deadline(request).await {
+            Ok(request) => next.run(request).await,
+            Err(refused) => refused,
+        };
+    };
     match permits.clone().try_acquire_owned() {
         Ok(permit) => {
-            let response = next.run(request).await;
+            let response = match admission.within_deadline(request).await {
+                Ok(request) => next.run(request).await,
+                Err(refused) => refused,
+            };
             drop(permit);
             response
         }
@@ -236,12 +279,7 @@ async fn invoke(
 /// The call context of an incoming request: its trace id (kept from the caller when given),
 /// its deadline (the caller's, if sooner than `timeout`) and the end user's bearer token.
 pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
-    let callers = headers
-        .get(DEADLINE_MS)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
-    let timeout = callers.map_or(timeout, |c| c.min(timeout));
+    let timeout = request_timeout(headers, timeout);
     let trace_id = trace_id(headers);
     let auth_token = headers
         .get(header::AUTHORIZATION)
@@ -252,6 +290,16 @@ pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
         auth_token,
         ..CallMeta::new(trace_id).with_timeout(timeout)
     }
+}
+
+/// How long a request may take: `timeout`, or what is left of the caller's deadline if sooner.
+fn request_timeout(headers: &HeaderMap, timeout: Duration) -> Duration {
+    let callers = headers
+        .get(DEADLINE_MS)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis);
+    callers.map_or(timeout, |c| c.min(timeout))
 }
 
 /// The caller's trace id when it gave a usable one, else a new one.

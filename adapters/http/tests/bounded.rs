@@ -209,6 +209,32 @@ async fn a_body_trickling_past_the_deadline_is_a_408_envelope_within_it() {
 }
 
 #[tokio::test]
+async fn a_dsb_form_trickling_past_the_deadline_is_a_408_envelope_within_it() {
+    let timeout = Duration::from_millis(400);
+    let server = serve(options(1, timeout)).await;
+    let started = Instant::now();
+    let mut stream = half_sent(&server, "/wrk2-api/user/register").await;
+    let (status, body) = tokio::time::timeout(Duration::from_secs(5), response_of(&mut stream))
+        .await
+        .expect("an answer, not a hang");
+    let took = started.elapsed();
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (408, Some("RequestTimeoutError")),
+        "{body}"
+    );
+    assert!(
+        took >= timeout && took < timeout + Duration::from_secs(1),
+        "took {took:?}"
+    );
+
+    // Its permit is free again, and a form sent whole is served.
+    let form = "first_name=A&last_name=B&username=dsb&password=pw&user_id=7";
+    let reply = post(&server, "/wrk2-api/user/register", form).await;
+    assert_eq!(reply.status(), 200);
+}
+
+#[tokio::test]
 async fn the_callers_shorter_deadline_bounds_the_body_read_too() {
     let server = serve(options(4, Duration::from_secs(20))).await;
     let started = Instant::now();
