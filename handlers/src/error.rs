@@ -180,8 +180,15 @@ impl FunctionError {
             FunctionError::MethodNotAllowed { .. } => "MethodNotAllowedError",
             FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
             FunctionError::DeadlineExceeded => "TimeoutError",
-            // Storage down or time up anywhere below: the client's cue to retry, at every level.
+            // Storage down, a callee shedding load or time up anywhere below: the client's cue
+            // to retry, at every level, under the name the callees gave it.
             FunctionError::Callees(failures) => match callee_status(failures) {
+                503 if failures
+                    .iter()
+                    .all(|f| f.body["status"] == "OverloadedError") =>
+                {
+                    "OverloadedError"
+                }
                 503 => "StorageUnavailableError",
                 504 => "TimeoutError",
                 _ => own,
@@ -206,5 +213,31 @@ impl FunctionError {
             _ => vec![json!({"message": self.to_string()})],
         };
         json!({"status": status, "errors": errors})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(status: u16, name: &str) -> CalleeFailure {
+        CalleeFailure {
+            callee: "callee".into(),
+            http_status: status,
+            body: json!({"status": name, "errors": [{"message": "m"}]}),
+        }
+    }
+
+    #[test]
+    fn a_retry_later_below_is_one_at_the_top_under_the_callees_name() {
+        let error = |failures| FunctionError::Callees(failures).status_name("OwnError");
+        let shed = || failed(503, "OverloadedError");
+        let down = || failed(503, "StorageUnavailableError");
+        assert_eq!(error(vec![shed(), shed()]), "OverloadedError");
+        assert_eq!(error(vec![shed(), down()]), "StorageUnavailableError");
+        assert_eq!(error(vec![down()]), "StorageUnavailableError");
+        assert_eq!(error(vec![failed(504, "TimeoutError")]), "TimeoutError");
+        assert_eq!(error(vec![failed(500, "X")]), "OwnError");
+        assert_eq!(FunctionError::Callees(vec![shed()]).http_status(), 503);
     }
 }

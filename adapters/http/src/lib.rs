@@ -62,7 +62,8 @@ pub struct HttpOptions {
 /// docs/BENCHMARKS.md), few enough that the admitted requests' queue stays short.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 512;
 
-/// What a shed request is told to wait before retrying, in seconds (`Retry-After`).
+/// What every 503 (shed here or below, storage down) tells the client to wait, in seconds
+/// (`Retry-After`).
 pub const RETRY_AFTER_SECS: u32 = 1;
 
 impl Default for HttpOptions {
@@ -210,11 +211,7 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
             // Debug, not info: a line per shed request would cost the CPU that is short.
             tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
             let error = FunctionError::Overloaded { limit: *limit };
-            let mut response = into_response(Reply::error(error, "InvocationError"), &trace_id);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-            response
+            into_response(Reply::error(error, "InvocationError"), &trace_id)
         }
     }
 }
@@ -336,6 +333,12 @@ pub fn wire_response(reply: WireReply, trace_id: &str) -> Response {
         HeaderValue::from_static("application/json"),
     )];
     let mut response = (status, headers, body).into_response();
+    // Every 503 is "retry later" (shed here or by a callee, storage down): say when.
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    }
     // An answer given before any context was read (a refused DSB form) has no trace id.
     if let Ok(value) = HeaderValue::from_str(trace_id)
         && !trace_id.is_empty()
