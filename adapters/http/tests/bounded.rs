@@ -183,12 +183,13 @@ async fn with_no_limit_nothing_is_shed() {
     assert_eq!(reply.status(), 200);
 }
 
-#[tokio::test]
-async fn a_body_trickling_past_the_deadline_is_a_408_envelope_within_it() {
+/// What a client that trickles its body to `path` gets: a 408 envelope at the deadline, not a
+/// hang; its permit is freed, so the next request on `path` is served.
+async fn trickled_body_times_out(path: &str, next_body: &str, next_status: u16) {
     let timeout = Duration::from_millis(400);
     let server = serve(options(1, timeout)).await;
     let started = Instant::now();
-    let mut stream = half_sent(&server, "/function/register-user").await;
+    let mut stream = half_sent(&server, path).await;
     let (status, body) = tokio::time::timeout(Duration::from_secs(5), response_of(&mut stream))
         .await
         .expect("an answer, not a hang");
@@ -196,42 +197,25 @@ async fn a_body_trickling_past_the_deadline_is_a_408_envelope_within_it() {
     assert_eq!(
         (status, body["status"].as_str()),
         (408, Some("RequestTimeoutError")),
-        "{body}"
+        "{path}: {body}"
     );
     assert!(
         took >= timeout && took < timeout + Duration::from_secs(1),
-        "took {took:?}"
+        "{path} took {took:?}"
     );
+    let reply = post(&server, path, next_body).await;
+    assert_eq!(reply.status(), next_status, "{path}");
+}
 
-    // Its permit is free again.
-    let reply = post(&server, "/function/get-user-id", r#"{"username":"nobody"}"#).await;
-    assert_eq!(reply.status(), 404);
+#[tokio::test]
+async fn a_body_trickling_past_the_deadline_is_a_408_envelope_within_it() {
+    trickled_body_times_out("/function/register-user", REGISTER, 200).await;
 }
 
 #[tokio::test]
 async fn a_dsb_form_trickling_past_the_deadline_is_a_408_envelope_within_it() {
-    let timeout = Duration::from_millis(400);
-    let server = serve(options(1, timeout)).await;
-    let started = Instant::now();
-    let mut stream = half_sent(&server, "/wrk2-api/user/register").await;
-    let (status, body) = tokio::time::timeout(Duration::from_secs(5), response_of(&mut stream))
-        .await
-        .expect("an answer, not a hang");
-    let took = started.elapsed();
-    assert_eq!(
-        (status, body["status"].as_str()),
-        (408, Some("RequestTimeoutError")),
-        "{body}"
-    );
-    assert!(
-        took >= timeout && took < timeout + Duration::from_secs(1),
-        "took {took:?}"
-    );
-
-    // Its permit is free again, and a form sent whole is served.
     let form = "first_name=A&last_name=B&username=dsb&password=pw&user_id=7";
-    let reply = post(&server, "/wrk2-api/user/register", form).await;
-    assert_eq!(reply.status(), 200);
+    trickled_body_times_out("/wrk2-api/user/register", form, 200).await;
 }
 
 #[tokio::test]
