@@ -59,7 +59,8 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let data_dir = std::env::var("DS_DATA_DIR").unwrap_or_else(|_| "/tmp/deathstar".into());
     let stores = open_stores(&backends, data_dir.as_ref()).await?;
     let auth = match std::env::var("DS_AUTH_SECRET") {
-        Ok(secret) => AuthKey::configured(&secret, "DS_AUTH_SECRET")?,
+        // As text: a bootstrap's failed `main` prints its error's Debug form.
+        Ok(secret) => AuthKey::configured(&secret, "DS_AUTH_SECRET").map_err(|e| e.to_string())?,
         Err(_) => {
             tracing::warn!("no DS_AUTH_SECRET: login tokens only verify in this process");
             AuthKey::random()
