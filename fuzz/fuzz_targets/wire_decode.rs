@@ -1,7 +1,8 @@
 //! Fuzzes the `/function/<name>` decoders: the first byte picks a function of the catalogue
 //! (`registry::for_each_function`, so a new function is fuzzed without a new line), the rest
-//! is its body. Checks: `decode_input_bytes` never panics, and an input it accepts serialises
-//! and decodes again to the same JSON (what a call through a remote invoker does with it).
+//! is its body. Checks: `decode_input_bytes` never panics; a body it refuses is a 4xx; an input
+//! it accepts serialises and decodes again to the same JSON (what a call through a remote
+//! invoker does with it).
 #![no_main]
 
 use deathstar_handlers::Function;
@@ -35,10 +36,19 @@ impl FunctionVisitor for Decode<'_> {
 }
 
 fn check<F: Function>(body: &[u8]) {
-    let Ok(input) = decode_input_bytes::<F::Input>(body) else {
-        return;
-    };
     let name = F::NAME;
+    let input = match decode_input_bytes::<F::Input>(body) {
+        Ok(input) => input,
+        Err(e) => {
+            // A body the function refuses is the client's fault: a 4xx, never a 5xx.
+            let status = e.http_status();
+            assert!(
+                (400..500).contains(&status),
+                "{name}: {status} for a bad body: {e}"
+            );
+            return;
+        }
+    };
     let json = serde_json::to_vec(&input)
         .unwrap_or_else(|e| panic!("{name}: an accepted input does not serialise: {e}"));
     let again = decode_input_bytes::<F::Input>(&json).unwrap_or_else(|e| {
