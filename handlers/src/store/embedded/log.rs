@@ -217,8 +217,11 @@ impl Drop for Log {
     }
 }
 
-/// Replays every complete, well-formed line; returns the length of that prefix. A line that
-/// does not parse is tolerated only at the very end (a torn write); elsewhere it is corruption.
+/// Replays every complete, well-formed line; returns the length of that prefix. Only a last
+/// line without its newline is tolerated (a torn write: the writer ends every record with one,
+/// so a crash mid-append leaves exactly that). Any line that ends in a newline and does not
+/// parse is corruption, the last one too: it may be a record of a newer version, and cutting
+/// it off would lose it silently.
 /// `path` only names the log in errors. Takes any reader (not just the file) so that the fuzz
 /// target `log_replay` can replay bytes held in memory.
 pub(super) fn read_records(
@@ -235,17 +238,16 @@ pub(super) fn read_records(
         if read == 0 {
             return Ok(good);
         }
-        let parsed = line
-            .ends_with(b"\n")
-            .then(|| serde_json::from_slice::<Record>(&line).ok())
-            .flatten();
-        match parsed {
-            Some(record) => {
+        // `read_until` stops short of a newline only at the end of the log.
+        if !line.ends_with(b"\n") {
+            return Ok(good);
+        }
+        match serde_json::from_slice::<Record>(&line) {
+            Ok(record) => {
                 replay(record);
                 good += read as u64;
             }
-            None if reader.fill_buf().map_err(io(path))?.is_empty() => return Ok(good),
-            None => {
+            Err(_) => {
                 return Err(internal(format!(
                     "{} is corrupt at byte {good}: not a change record",
                     path.display()
@@ -421,6 +423,21 @@ mod tests {
         std::fs::write(&path, "garbage\n{\"op\":\"node\",\"user_id\":\"a\"}\n").unwrap();
         let error = replayed(&path).unwrap_err().to_string();
         assert!(error.contains("corrupt at byte 0"), "{error}");
+    }
+
+    #[test]
+    fn a_whole_last_line_that_is_no_record_is_corruption_not_a_torn_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let log = "{\"op\":\"node\",\"user_id\":\"a\"}\n{\"op\":\"from-a-newer-version\"}\n";
+        std::fs::write(&path, log).unwrap();
+        let error = replayed(&path).unwrap_err().to_string();
+        assert!(error.contains("corrupt at byte 28"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            log,
+            "nothing was cut"
+        );
     }
 
     #[test]
