@@ -209,8 +209,10 @@ pub(crate) fn to_store(e: mongodb::error::Error) -> StoreError {
 }
 
 /// Whether `e` is a unique-index violation.
+/// MongoDB's error code for a write refused by a unique index.
+pub(crate) const DUPLICATE_KEY: i32 = 11000;
+
 pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
-    const DUPLICATE_KEY: i32 = 11000;
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
         ErrorKind::InsertMany(m) => m

@@ -102,7 +102,11 @@ impl TimelineStore for MongoTimelines {
     }
 
     async fn range(&self, owner: &str, start: usize, stop: usize) -> StoreResult<Vec<String>> {
-        let limit = stop.saturating_sub(start) as i64;
+        // A limit of 0 is "no limit" to MongoDB: an empty page must not become the rest.
+        if stop <= start {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(stop - start).unwrap_or(i64::MAX);
         let page = self.page(owner, start as u64, Some(limit)).await?;
         Ok(page.into_iter().map(|e| e.post_id).collect())
     }

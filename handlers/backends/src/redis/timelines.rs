@@ -47,10 +47,13 @@ impl CachedTimelines {
         stop: usize,
     ) -> StoreResult<Option<Vec<String>>> {
         let key = self.key(owner);
+        // ZREVRANGE's stop is inclusive and -1 means the end: 0..0 would be the whole set, and
+        // a `usize` past `isize::MAX` would wrap to a negative (from the end) index.
+        let last = |i: usize| isize::try_from(i).unwrap_or(isize::MAX);
         let mut connection = self.redis.connection().await?;
         let (complete, ids): (Option<f64>, Vec<String>) = redis::pipe()
             .zscore(&key, COMPLETE)
-            .zrevrange(&key, start as isize, stop as isize - 1)
+            .zrevrange(&key, last(start), last(stop) - 1)
             .query_async(&mut connection)
             .await
             .map_err(to_store)?;
@@ -93,6 +96,9 @@ impl TimelineStore for CachedTimelines {
     }
 
     async fn range(&self, owner: &str, start: usize, stop: usize) -> StoreResult<Vec<String>> {
+        if stop <= start {
+            return Ok(Vec::new());
+        }
         match self.cached_range(owner, start, stop).await {
             Ok(Some(ids)) => return Ok(ids),
             Ok(None) => {}
