@@ -82,12 +82,14 @@ store_configs!(
     users_by_usernames_are_the_known_ones_in_the_order_asked_each_once,
     concurrent_inserts_of_distinct_users_all_land,
     concurrent_inserts_of_one_username_let_exactly_one_in,
+    concurrent_inserts_of_one_user_id_let_exactly_one_in,
     a_graph_node_is_created_once_and_an_unknown_one_has_no_edges,
     a_follow_shows_on_both_ends_and_an_unfollow_removes_both,
     following_again_is_a_no_op_and_keeps_the_first_timestamp,
     follows_with_an_unknown_end_change_nothing,
     followers_and_followees_are_listed_oldest_first,
     concurrent_follows_all_land_and_one_edge_is_made_once,
+    concurrent_follows_and_unfollows_leave_both_ends_agreeing,
     a_post_reads_back_byte_for_byte,
     a_taken_post_id_is_refused_and_the_first_post_stays,
     posts_get_many_aligns_with_the_ids_asked,
@@ -96,10 +98,12 @@ store_configs!(
     the_post_cache_returns_what_was_put_or_nothing,
     user_timelines_keep_the_timeline_contract,
     home_timelines_keep_the_timeline_contract,
+    user_and_home_timelines_are_separate,
     concurrent_appends_to_one_timeline_all_land,
     short_urls_expand_in_the_order_asked,
     a_taken_short_url_refuses_the_whole_batch,
     media_reads_back_byte_for_byte_and_an_id_is_stored_once,
+    concurrent_puts_of_one_media_id_let_exactly_one_in,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -292,6 +296,45 @@ async fn concurrent_inserts_of_one_username_let_exactly_one_in(stores: Stores) {
     assert_eq!(
         stores.users.by_user_id(&stored.user_id).await.unwrap(),
         Some(stored)
+    );
+}
+
+async fn concurrent_inserts_of_one_user_id_let_exactly_one_in(stores: Stores) {
+    let inserts = (0..WRITERS).map(|n| {
+        let stores = stores.clone();
+        let same_id = User {
+            username: format!("name-{n}"),
+            ..user(7, "")
+        };
+        tokio::spawn(async move { stores.users.insert(&same_id).await })
+    });
+    let outcomes: Vec<InsertUser> = join_all(inserts)
+        .await
+        .into_iter()
+        .map(|o| o.unwrap().unwrap())
+        .collect();
+    let winners = outcomes
+        .iter()
+        .filter(|&&o| o == InsertUser::Inserted)
+        .count();
+    assert_eq!(winners, 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|&o| matches!(o, InsertUser::Inserted | InsertUser::UserIdTaken)),
+        "{outcomes:?}"
+    );
+    // Only the winner's username leads to a user.
+    let stored = stores
+        .users
+        .by_user_id(&user(7, "").user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let asked: Vec<String> = (0..WRITERS).map(|n| format!("name-{n}")).collect();
+    assert_eq!(
+        stores.users.by_usernames(&asked).await.unwrap(),
+        vec![stored]
     );
 }
 
@@ -493,6 +536,74 @@ async fn concurrent_follows_all_land_and_one_edge_is_made_once(stores: Stores) {
     assert_eq!(graph.followees("hub").await.unwrap().unwrap().len(), 1);
     let f0_followers = graph.followers("f0").await.unwrap().unwrap();
     assert_eq!(f0_followers.len(), 1, "{f0_followers:?}");
+}
+
+/// Many edges made and unmade at once (each by its own task, in its own order): afterwards each
+/// edge is on both of its ends or on neither, and the ones left are those last followed.
+async fn concurrent_follows_and_unfollows_leave_both_ends_agreeing(stores: Stores) {
+    const NODES: usize = 6;
+    let graph = &stores.social_graph;
+    for n in 0..NODES {
+        graph.insert_user(&format!("n{n}")).await.unwrap();
+    }
+    let pairs: Vec<(usize, usize)> = (0..NODES)
+        .flat_map(|a| (0..NODES).filter(move |&b| b != a).map(move |b| (a, b)))
+        .collect();
+    // Every edge: follow, unfollow, follow again; odd ones then unfollow once more.
+    let tasks = pairs.iter().map(|&(a, b)| {
+        let stores = stores.clone();
+        tokio::spawn(async move {
+            let (a_id, b_id) = (format!("n{a}"), format!("n{b}"));
+            let graph = &stores.social_graph;
+            let t = at((a * NODES + b) as u64);
+            assert_eq!(
+                graph.follow(&a_id, &b_id, t).await.unwrap(),
+                Follow::Followed
+            );
+            assert_eq!(
+                graph.unfollow(&a_id, &b_id).await.unwrap(),
+                Unfollow::Unfollowed
+            );
+            assert_eq!(
+                graph.follow(&a_id, &b_id, t).await.unwrap(),
+                Follow::Followed
+            );
+            if (a + b) % 2 == 1 {
+                assert_eq!(
+                    graph.unfollow(&a_id, &b_id).await.unwrap(),
+                    Unfollow::Unfollowed
+                );
+            }
+        })
+    });
+    for task in join_all(tasks).await {
+        task.unwrap();
+    }
+
+    for a in 0..NODES {
+        let a_id = format!("n{a}");
+        let followees = graph.followees(&a_id).await.unwrap().unwrap();
+        let followers = graph.followers(&a_id).await.unwrap().unwrap();
+        let expected = |edges: &[FollowEdge]| -> Vec<String> {
+            let mut ids: Vec<String> = edges.iter().map(|e| e.user_id.clone()).collect();
+            ids.sort();
+            ids
+        };
+        let kept: Vec<String> = (0..NODES)
+            .filter(|&b| b != a && (a + b) % 2 == 0)
+            .map(|b| format!("n{b}"))
+            .collect();
+        assert_eq!(expected(&followees), kept, "followees of {a_id}");
+        assert_eq!(expected(&followers), kept, "followers of {a_id}");
+        // Both ends carry the same time.
+        for edge in &followees {
+            let theirs = graph.followers(&edge.user_id).await.unwrap().unwrap();
+            assert!(theirs.contains(&FollowEdge {
+                user_id: a_id.clone(),
+                timestamp: edge.timestamp,
+            }));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -701,6 +812,28 @@ async fn timeline_contract(timelines: &dyn TimelineStore) {
     assert_eq!(entries, expected);
 }
 
+async fn user_and_home_timelines_are_separate(stores: Stores) {
+    let ann = ids(&["ann"]);
+    stores
+        .user_timelines
+        .append(&ann, "mine", at(1))
+        .await
+        .unwrap();
+    stores
+        .home_timelines
+        .append(&ann, "theirs", at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        stores.user_timelines.range("ann", 0, 10).await.unwrap(),
+        ["mine"]
+    );
+    assert_eq!(
+        stores.home_timelines.range("ann", 0, 10).await.unwrap(),
+        ["theirs"]
+    );
+}
+
 async fn concurrent_appends_to_one_timeline_all_land(stores: Stores) {
     let owners = ids(&["ann", "bob"]);
     let appends = (0..WRITERS).map(|n| {
@@ -856,4 +989,32 @@ async fn media_reads_back_byte_for_byte_and_an_id_is_stored_once(stores: Stores)
     };
     assert!(stores.media.put(&empty).await.unwrap());
     assert_eq!(stores.media.get("m-empty").await.unwrap(), Some(empty));
+}
+
+async fn concurrent_puts_of_one_media_id_let_exactly_one_in(stores: Stores) {
+    let puts = (0..WRITERS).map(|n| {
+        let stores = stores.clone();
+        tokio::spawn(async move {
+            let file = MediaFile {
+                media_id: "contested".to_owned(),
+                media_type: "png".to_owned(),
+                content_type: "image/png".to_owned(),
+                bytes: vec![n as u8; 64],
+            };
+            stores.media.put(&file).await
+        })
+    });
+    let winners: Vec<u8> = join_all(puts)
+        .await
+        .into_iter()
+        .zip(0..)
+        .filter_map(|(won, n)| won.unwrap().unwrap().then_some(n))
+        .collect();
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let stored = stores.media.get("contested").await.unwrap().unwrap();
+    assert_eq!(
+        stored.bytes,
+        vec![winners[0]; 64],
+        "the winner's bytes are the ones kept"
+    );
 }

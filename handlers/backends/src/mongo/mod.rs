@@ -208,10 +208,10 @@ pub(crate) fn to_store(e: mongodb::error::Error) -> StoreError {
     }
 }
 
-/// Whether `e` is a unique-index violation.
 /// MongoDB's error code for a write refused by a unique index.
 pub(crate) const DUPLICATE_KEY: i32 = 11000;
 
+/// Whether `e` is a unique-index violation.
 pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
     match e.kind.as_ref() {
         ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == DUPLICATE_KEY,
