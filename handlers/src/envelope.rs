@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::FunctionError;
+use crate::status;
 
 /// A function's answer, ready for any transport.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,7 +19,7 @@ impl Reply {
     pub fn success<T: Serialize>(output: &T) -> Reply {
         match serde_json::to_value(output) {
             Ok(Value::Object(mut fields)) => {
-                fields.insert("status".into(), "success".into());
+                fields.insert("status".into(), status::SUCCESS.into());
                 Reply {
                     status: 200,
                     body: Value::Object(fields),
@@ -26,9 +27,9 @@ impl Reply {
             }
             Ok(_) => Reply::error(
                 FunctionError::Internal("output is not a JSON object".into()),
-                "InternalError",
+                status::INTERNAL,
             ),
-            Err(e) => Reply::error(FunctionError::Internal(e.to_string()), "InternalError"),
+            Err(e) => Reply::error(FunctionError::Internal(e.to_string()), status::INTERNAL),
         }
     }
 

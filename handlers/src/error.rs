@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::status;
 use crate::store::StoreError;
 
 /// Why a function did not succeed.
@@ -99,7 +100,7 @@ impl CalleeFailure {
         CalleeFailure {
             callee: callee.to_owned(),
             http_status: 502,
-            body: json!({"status": "InvocationError", "errors": [{"message": message.into()}]}),
+            body: json!({"status": status::INVOCATION, "errors": [{"message": message.into()}]}),
         }
     }
 
@@ -166,31 +167,31 @@ impl FunctionError {
     /// The `status` string of the envelope; `own` is the failing function's `<Own>Error` name.
     pub fn status_name(&self, own: &'static str) -> &'static str {
         match self {
-            FunctionError::MalformedBody(_) => "MalformedJsonError",
-            FunctionError::MissingField(_) => "MissingFieldError",
-            FunctionError::InvalidField { .. } => "InvalidFieldError",
+            FunctionError::MalformedBody(_) => status::MALFORMED_JSON,
+            FunctionError::MissingField(_) => status::MISSING_FIELD,
+            FunctionError::InvalidField { .. } => status::INVALID_FIELD,
             FunctionError::Unauthorized { status, .. }
             | FunctionError::NotFound { status, .. }
             | FunctionError::Conflict { status, .. } => status,
-            FunctionError::PayloadTooLarge { .. } => "PayloadTooLargeError",
-            FunctionError::BodyTimeout => "RequestTimeoutError",
-            FunctionError::Overloaded { .. } => "OverloadedError",
-            FunctionError::UnknownFunction(_) => "FunctionNotFoundError",
-            FunctionError::UnknownRoute(_) => "RouteNotFoundError",
-            FunctionError::MethodNotAllowed { .. } => "MethodNotAllowedError",
-            FunctionError::Store(StoreError::Unavailable(_)) => "StorageUnavailableError",
-            FunctionError::DeadlineExceeded => "TimeoutError",
+            FunctionError::PayloadTooLarge { .. } => status::PAYLOAD_TOO_LARGE,
+            FunctionError::BodyTimeout => status::REQUEST_TIMEOUT,
+            FunctionError::Overloaded { .. } => status::OVERLOADED,
+            FunctionError::UnknownFunction(_) => status::FUNCTION_NOT_FOUND,
+            FunctionError::UnknownRoute(_) => status::ROUTE_NOT_FOUND,
+            FunctionError::MethodNotAllowed { .. } => status::METHOD_NOT_ALLOWED,
+            FunctionError::Store(StoreError::Unavailable(_)) => status::STORAGE_UNAVAILABLE,
+            FunctionError::DeadlineExceeded => status::TIMEOUT,
             // Storage down, a callee shedding load or time up anywhere below: the client's cue
             // to retry, at every level, under the name the callees gave it.
             FunctionError::Callees(failures) => match callee_status(failures) {
                 503 if failures
                     .iter()
-                    .all(|f| f.body["status"] == "OverloadedError") =>
+                    .all(|f| f.body["status"] == status::OVERLOADED) =>
                 {
-                    "OverloadedError"
+                    status::OVERLOADED
                 }
-                503 => "StorageUnavailableError",
-                504 => "TimeoutError",
+                503 => status::STORAGE_UNAVAILABLE,
+                504 => status::TIMEOUT,
                 _ => own,
             },
             FunctionError::Store(_) | FunctionError::Internal(_) => own,

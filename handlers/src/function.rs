@@ -21,6 +21,7 @@ use crate::envelope::Reply;
 use crate::error::{CalleeFailure, FunctionError};
 use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::{InvokeError, Invoker};
+use crate::status;
 use crate::store::Stores;
 
 /// One function of the catalogue.
@@ -110,7 +111,7 @@ pub async fn invoke_function<F: Function>(
             InvokeError::DeadlineExceeded => CalleeFailure {
                 callee: F::NAME.into(),
                 http_status: 504,
-                body: FunctionError::DeadlineExceeded.into_envelope("TimeoutError"),
+                body: FunctionError::DeadlineExceeded.into_envelope(status::TIMEOUT),
             },
             e => CalleeFailure::transport(F::NAME, e.to_string()),
         })?;
@@ -248,13 +249,13 @@ impl WireReply {
         }
         let success = Success {
             output,
-            status: "success",
+            status: status::SUCCESS,
         };
         match serde_json::to_vec(&success) {
             Ok(body) => WireReply { status: 200, body },
             Err(e) => WireReply::from(Reply::error(
                 FunctionError::Internal(e.to_string()),
-                "InternalError",
+                status::INTERNAL,
             )),
         }
     }

@@ -22,6 +22,7 @@ pub mod invoker;
 pub mod model;
 pub mod openapi;
 pub mod registry;
+pub mod status;
 pub mod store;
 pub mod validate;
 

@@ -25,6 +25,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use deathstar_handlers::status;
 use deathstar_handlers::{CallMeta, FunctionError, Registry, Reply, WireReply};
 use serde_json::Value;
 use tokio::sync::Semaphore;
@@ -100,7 +101,7 @@ pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Ro
 /// Any path no route serves: a 404 in the envelope, like every other refusal.
 async fn no_route(uri: axum::http::Uri) -> Response {
     let error = FunctionError::UnknownRoute(uri.path().to_owned());
-    into_response(Reply::error(error, "InvocationError"), "")
+    into_response(Reply::error(error, status::INVOCATION), "")
 }
 
 /// A route asked with a method it does not take: a 405 in the envelope (axum adds `Allow`).
@@ -108,7 +109,7 @@ async fn method_not_allowed(method: axum::http::Method) -> Response {
     let error = FunctionError::MethodNotAllowed {
         method: method.to_string(),
     };
-    into_response(Reply::error(error, "InvocationError"), "")
+    into_response(Reply::error(error, status::INVOCATION), "")
 }
 
 fn function_routes(registry: Registry, options: HttpOptions) -> Router {
@@ -177,7 +178,7 @@ impl Admission {
         };
         let trace_id = trace_id(&parts.headers);
         Err(into_response(
-            Reply::error(error, "InvocationError"),
+            Reply::error(error, status::INVOCATION),
             &trace_id,
         ))
     }
@@ -211,7 +212,7 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
             // Debug, not info: a line per shed request would cost the CPU that is short.
             tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
             let error = FunctionError::Overloaded { limit: *limit };
-            into_response(Reply::error(error, "InvocationError"), &trace_id)
+            into_response(Reply::error(error, status::INVOCATION), &trace_id)
         }
     }
 }
@@ -239,7 +240,7 @@ async fn invoke(
     let reply = match shared.registry.get_wire(&name) {
         None => WireReply::from(Reply::error(
             FunctionError::UnknownFunction(name.clone()),
-            "InvocationError",
+            status::INVOCATION,
         )),
         Some(function) => {
             // The deadline started with the request, before its body: a client trickling its
@@ -251,13 +252,13 @@ async fn invoke(
             };
             match read {
                 Err(_elapsed) => {
-                    WireReply::from(Reply::error(FunctionError::BodyTimeout, "InvocationError"))
+                    WireReply::from(Reply::error(FunctionError::BodyTimeout, status::INVOCATION))
                 }
                 Ok(Err(_)) => WireReply::from(Reply::error(
                     FunctionError::PayloadTooLarge {
                         limit: shared.options.body_limit,
                     },
-                    "InvocationError",
+                    status::INVOCATION,
                 )),
                 Ok(Ok(body)) => function(&body, meta).await,
             }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::status;
 use deathstar_handlers::{FunctionError, Invocation, Registry, Reply};
 use lambda_http::{Body, Request, Response, service_fn};
 use tower::ServiceExt;
@@ -94,14 +95,14 @@ async fn handle(
     let reply = if body.len() > BODY_LIMIT {
         Reply::error(
             FunctionError::PayloadTooLarge { limit: BODY_LIMIT },
-            "InvocationError",
+            status::INVOCATION,
         )
     } else {
         match (deathstar_http::parse_json(body), registry.get(function)) {
-            (Err(error), _) => Reply::error(error, "InvocationError"),
+            (Err(error), _) => Reply::error(error, status::INVOCATION),
             (_, None) => Reply::error(
                 FunctionError::UnknownFunction(function.into()),
-                "InvocationError",
+                status::INVOCATION,
             ),
             (Ok(body), Some(service)) => service
                 .oneshot(Invocation::new(body, meta))

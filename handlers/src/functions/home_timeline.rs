@@ -12,6 +12,7 @@ use super::timeline::{ReadTimelineInput, ReadTimelineOutput, TimelinePostsOutput
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{GetFollowers, UserIdInput};
+use crate::status;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -61,7 +62,7 @@ impl Function for WriteHomeTimeline {
             // Only people who exist get a home timeline: a caller cannot make the store hold
             // timelines for ids nobody has.
             return Err(FunctionError::NotFound {
-                status: "UserIDNotExistError",
+                status: status::USER_ID_NOT_EXIST,
                 message: format!("user_mentions_id {unknown} does not exist"),
             });
         }

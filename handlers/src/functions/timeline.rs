@@ -12,6 +12,7 @@ use crate::error::FunctionError;
 use crate::function::Ctx;
 use crate::functions::post_storage::{ReadPosts, ReadPostsInput};
 use crate::model::Post;
+use crate::status;
 use crate::store::TimelineStore;
 use crate::validate;
 
@@ -82,7 +83,7 @@ pub async fn read_page(
             .is_none()
         {
             return Err(FunctionError::NotFound {
-                status: "UserIDNotExistError",
+                status: status::USER_ID_NOT_EXIST,
                 message: format!("user_id {} does not exist", input.user_id),
             });
         }

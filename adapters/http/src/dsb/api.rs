@@ -26,6 +26,7 @@ use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOu
 use deathstar_handlers::functions::user::{Login, LoginInput, RegisterUser, RegisterUserInput};
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 use deathstar_handlers::model::FollowEdge;
+use deathstar_handlers::status;
 use deathstar_handlers::{Function, FunctionError, Reply};
 
 use super::{
@@ -94,12 +95,12 @@ fn author(dsb: &Dsb, headers: &HeaderMap) -> Result<Author, Refused> {
         .and_then(|token| dsb.auth.verify(token).map_err(|e| e.to_string()))
         .map_err(|message| {
             let error = FunctionError::Unauthorized {
-                status: "UnauthorizedError",
+                status: status::UNAUTHORIZED,
                 message,
             };
             let trace_id = crate::call_meta(headers, dsb.timeout).trace_id;
             Box::new(crate::into_response(
-                Reply::error(error, "UnauthorizedError"),
+                Reply::error(error, status::UNAUTHORIZED),
                 &trace_id,
             ))
         })?;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::ids::now_ms;
+use crate::status;
 use crate::store;
 use crate::validate;
 
@@ -109,7 +110,7 @@ impl Function for Unfollow {
 
 pub(crate) fn not_in_graph(user_id: &str) -> FunctionError {
     FunctionError::NotFound {
-        status: "UserIDNotExistError",
+        status: status::USER_ID_NOT_EXIST,
         message: format!("user_id {user_id} does not exist in the social graph"),
     }
 }

@@ -8,6 +8,7 @@ use super::get_user_id::username_not_found;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::Creator;
+use crate::status;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -78,7 +79,7 @@ impl Function for UploadCreatorWithUsername {
 
 pub(crate) fn user_id_not_found(user_id: &str) -> FunctionError {
     FunctionError::NotFound {
-        status: "UserIDNotExistError",
+        status: status::USER_ID_NOT_EXIST,
         message: format!("user_id {user_id} does not exist"),
     }
 }

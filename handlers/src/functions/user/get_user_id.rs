@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
+use crate::status;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GetUserIdInput {
@@ -37,7 +38,7 @@ impl Function for GetUserId {
 
 pub(crate) fn username_not_found(username: &str) -> FunctionError {
     FunctionError::NotFound {
-        status: "UsernameNotFoundError",
+        status: status::USERNAME_NOT_FOUND,
         message: format!("username {username} not found"),
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::password_matches;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
+use crate::status;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LoginInput {
@@ -45,7 +46,7 @@ impl Function for Login {
                 })
             }
             _ => Err(FunctionError::Unauthorized {
-                status: "UnauthorizedError",
+                status: status::UNAUTHORIZED,
                 message: "incorrect username or password".into(),
             }),
         }
