@@ -14,21 +14,30 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// The success envelope, `{...fields of output, "status": "success"}`, written once for the
+/// JSON tree ([`Reply`]) and the bytes ([`WireReply`]). The output must be a struct or a map:
+/// anything else does not flatten, and is an internal error.
+#[derive(Serialize)]
+struct Success<'a, T> {
+    #[serde(flatten)]
+    output: &'a T,
+    status: &'static str,
+}
+
+impl<'a, T> Success<'a, T> {
+    fn of(output: &'a T) -> Self {
+        Success {
+            output,
+            status: status::SUCCESS,
+        }
+    }
+}
+
 impl Reply {
-    /// `{"status":"success", ...fields of output}`. The output must serialise to an object.
+    /// `{"status":"success", ...fields of output}`.
     pub fn success<T: Serialize>(output: &T) -> Reply {
-        match serde_json::to_value(output) {
-            Ok(Value::Object(mut fields)) => {
-                fields.insert("status".into(), status::SUCCESS.into());
-                Reply {
-                    status: 200,
-                    body: Value::Object(fields),
-                }
-            }
-            Ok(_) => Reply::error(
-                FunctionError::Internal("output is not a JSON object".into()),
-                status::INTERNAL,
-            ),
+        match serde_json::to_value(Success::of(output)) {
+            Ok(body) => Reply { status: 200, body },
             Err(e) => Reply::error(FunctionError::Internal(e.to_string()), status::INTERNAL),
         }
     }
@@ -42,5 +51,71 @@ impl Reply {
 
     pub fn is_success(&self) -> bool {
         self.status == 200
+    }
+}
+
+/// A function's answer as bytes: an HTTP status and the envelope, serialised. What the HTTP
+/// edges send, built without a JSON tree on the way.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireReply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl WireReply {
+    pub fn success<T: Serialize>(output: &T) -> WireReply {
+        match serde_json::to_vec(&Success::of(output)) {
+            Ok(body) => WireReply { status: 200, body },
+            Err(e) => WireReply::from(Reply::error(
+                FunctionError::Internal(e.to_string()),
+                status::INTERNAL,
+            )),
+        }
+    }
+}
+
+impl From<Reply> for WireReply {
+    fn from(reply: Reply) -> WireReply {
+        WireReply {
+            status: reply.status,
+            body: serde_json::to_vec(&reply.body).unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Output {
+        user_id: &'static str,
+        count: u32,
+    }
+
+    #[test]
+    fn success_is_the_same_envelope_as_a_tree_and_as_bytes() {
+        let output = Output {
+            user_id: "u",
+            count: 2,
+        };
+        let tree = Reply::success(&output);
+        let wire = WireReply::success(&output);
+        assert_eq!((tree.status, wire.status), (200, 200));
+        let from_bytes: Value = serde_json::from_slice(&wire.body).unwrap();
+        assert_eq!(from_bytes, tree.body);
+        assert_eq!(
+            tree.body,
+            serde_json::json!({"user_id": "u", "count": 2, "status": "success"})
+        );
+    }
+
+    #[test]
+    fn an_output_that_is_no_object_is_an_internal_error() {
+        for reply in [Reply::success(&[1, 2]), Reply::success(&"text")] {
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.body["status"], status::INTERNAL);
+        }
+        assert_eq!(WireReply::success(&5).status, 500);
     }
 }

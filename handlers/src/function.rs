@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::AuthKey;
-use crate::envelope::Reply;
+use crate::envelope::{Reply, WireReply};
 use crate::error::{CalleeFailure, FunctionError};
 use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::{InvokeError, Invoker};
@@ -228,45 +228,6 @@ impl<F: Function> FunctionService<F> {
                 Err(error) => WireReply::from(Reply::error(error, F::ERROR)),
             }
         })
-    }
-}
-
-/// A function's answer as bytes: an HTTP status and the envelope, serialised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WireReply {
-    pub status: u16,
-    pub body: Vec<u8>,
-}
-
-impl WireReply {
-    fn success<T: Serialize>(output: &T) -> WireReply {
-        /// `{...output, "status": "success"}`, the order [`Reply::success`] writes.
-        #[derive(Serialize)]
-        struct Success<'a, T> {
-            #[serde(flatten)]
-            output: &'a T,
-            status: &'static str,
-        }
-        let success = Success {
-            output,
-            status: status::SUCCESS,
-        };
-        match serde_json::to_vec(&success) {
-            Ok(body) => WireReply { status: 200, body },
-            Err(e) => WireReply::from(Reply::error(
-                FunctionError::Internal(e.to_string()),
-                status::INTERNAL,
-            )),
-        }
-    }
-}
-
-impl From<Reply> for WireReply {
-    fn from(reply: Reply) -> WireReply {
-        WireReply {
-            status: reply.status,
-            body: serde_json::to_vec(&reply.body).unwrap_or_default(),
-        }
     }
 }
 

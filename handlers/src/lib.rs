@@ -26,9 +26,9 @@ pub mod status;
 pub mod store;
 pub mod validate;
 
-pub use envelope::Reply;
+pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
-pub use function::{Ctx, Env, Function, FunctionService, WireReply, invoke_function};
+pub use function::{Ctx, Env, Function, FunctionService, invoke_function};
 pub use invocation::{CallMeta, Invocation};
 pub use invoker::{FusedInvoker, InvokeError, Invoker, LocalInvoker};
 pub use registry::Registry;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tower::util::BoxCloneSyncService;
 
 use crate::auth::AuthKey;
-use crate::envelope::Reply;
-use crate::function::{Env, Function, FunctionService, WireReply};
+use crate::envelope::{Reply, WireReply};
+use crate::function::{Env, Function, FunctionService};
 use crate::functions::*;
 use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::LocalInvoker;
