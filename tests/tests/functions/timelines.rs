@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::support::{
     BAD_PAGES, NOBODY, alice_posts_three_times, assert_callee, page, post, publish, refused,
+    refused_each,
 };
 
 // user-timeline-service-write-user-timeline
@@ -46,35 +47,31 @@ async fn write_user_timeline_adds_a_post_to_its_authors_timeline(net: Net) {
 }
 
 async fn write_user_timeline_refuses_invalid_or_missing_fields(net: Net) {
-    for (body, bad) in [
-        (
-            json!({"user_id": "alice", "post_id": "1", "timestamp": 1}),
-            "user_id",
-        ),
-        (
-            json!({"user_id": NOBODY, "post_id": "", "timestamp": 1}),
-            "post_id",
-        ),
-        (
-            json!({"user_id": NOBODY, "post_id": "1", "timestamp": -1}),
-            "timestamp",
-        ),
-    ] {
-        refused(
-            &net,
-            "user-timeline-service-write-user-timeline",
-            body,
-            "InvalidFieldError",
-            bad,
-        )
-        .await;
-    }
-    refused(
+    refused_each(
         &net,
         "user-timeline-service-write-user-timeline",
-        json!({"user_id": NOBODY, "post_id": "1"}),
-        "MissingFieldError",
-        "timestamp",
+        [
+            (
+                json!({"user_id": "alice", "post_id": "1", "timestamp": 1}),
+                "InvalidFieldError",
+                "user_id",
+            ),
+            (
+                json!({"user_id": NOBODY, "post_id": "", "timestamp": 1}),
+                "InvalidFieldError",
+                "post_id",
+            ),
+            (
+                json!({"user_id": NOBODY, "post_id": "1", "timestamp": -1}),
+                "InvalidFieldError",
+                "timestamp",
+            ),
+            (
+                json!({"user_id": NOBODY, "post_id": "1"}),
+                "MissingFieldError",
+                "timestamp",
+            ),
+        ],
     )
     .await;
 }
@@ -144,35 +141,19 @@ async fn write_home_timeline_delivers_to_followers_and_mentioned_users(net: Net)
 
 async fn write_home_timeline_refuses_invalid_or_missing_fields(net: Net) {
     let alice = net.register("alice").await;
-    for (body, bad) in [
-        (
-            json!({"user_id": "alice", "post_id": "1", "timestamp": 1}),
-            "user_id",
-        ),
-        (
-            json!({"user_id": alice, "post_id": "", "timestamp": 1}),
-            "post_id",
-        ),
-        (
-            json!({"user_id": alice, "post_id": "1", "timestamp": 1, "user_mentions_id": ["bob"]}),
-            "user_mentions_id[0]",
-        ),
-    ] {
-        refused(
-            &net,
-            "home-timeline-service-write-home-timeline",
-            body,
-            "InvalidFieldError",
-            bad,
-        )
-        .await;
-    }
-    refused(
+    refused_each(
         &net,
         "home-timeline-service-write-home-timeline",
-        json!({"user_id": alice, "timestamp": 1}),
-        "MissingFieldError",
-        "post_id",
+        [
+            (json!({"user_id": "alice", "post_id": "1", "timestamp": 1}), "InvalidFieldError", "user_id"),
+            (json!({"user_id": alice, "post_id": "", "timestamp": 1}), "InvalidFieldError", "post_id"),
+            (
+                json!({"user_id": alice, "post_id": "1", "timestamp": 1, "user_mentions_id": ["bob"]}),
+                "InvalidFieldError",
+                "user_mentions_id[0]",
+            ),
+            (json!({"user_id": alice, "timestamp": 1}), "MissingFieldError", "post_id"),
+        ],
     )
     .await;
 }
