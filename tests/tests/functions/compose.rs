@@ -1,12 +1,39 @@
-//! Composing a post: `compose-post-frontend` and each service it calls — `unique-id-service-`,
-//! `text-service-upload-text`, the URL shortener (`url-shorten-service-upload-urls` and
-//! `-get-extended-urls`), `user-mention-service-upload-user-mentions` — and
-//! `compose-post-service-compose-and-upload`, which stores the post and writes the timelines.
+//! Composing a post: `compose-post-frontend` and each service it calls —
+//! `unique-id-service-upload-unique-id`, `text-service-upload-text`, the URL shortener
+//! (`url-shorten-service-upload-urls` and `-get-extended-urls`),
+//! `user-mention-service-upload-user-mentions` — and `compose-post-service-compose-and-upload`,
+//! which stores the post and writes the timelines.
 
 use deathstar_tests::{Net, deployments};
 use serde_json::{Value, json};
 
 use crate::support::{NOBODY, assert_callee, refused, user_ids};
+
+/// Asserts that `post` is stored under its id and is the one post on `author`'s user timeline
+/// and on the home timelines of her `follower` and of the user it `mentioned`: what both
+/// compose-post-frontend and compose-and-upload leave behind.
+async fn assert_stored_and_delivered(
+    net: &Net,
+    post: &Value,
+    author: &str,
+    follower: &str,
+    mentioned: &str,
+) {
+    let stored = net
+        .ok(
+            "post-storage-service-read-posts",
+            json!({"post_ids": [post["post_id"]]}),
+        )
+        .await;
+    assert_eq!(&stored["posts"][0], post);
+    for (kind, user) in [("user", author), ("home", follower), ("home", mentioned)] {
+        assert_eq!(
+            net.timeline(kind, user, 0, 10).await,
+            std::slice::from_ref(post),
+            "the {kind} timeline of {user}"
+        );
+    }
+}
 
 // compose-post-frontend
 
@@ -61,25 +88,7 @@ async fn compose_post_frontend_composes_and_delivers_a_post(net: Net) {
     assert_eq!(post["post_type"], 0);
 
     // Stored, and on the timelines of its author, her follower and the user it mentions.
-    let stored = net
-        .ok(
-            "post-storage-service-read-posts",
-            json!({"post_ids": [post["post_id"]]}),
-        )
-        .await;
-    assert_eq!(&stored["posts"][0], post);
-    assert_eq!(
-        net.timeline("user", &alice, 0, 10).await,
-        std::slice::from_ref(post)
-    );
-    assert_eq!(
-        net.timeline("home", &bob, 0, 10).await,
-        std::slice::from_ref(post)
-    );
-    assert_eq!(
-        net.timeline("home", &carol, 0, 10).await,
-        std::slice::from_ref(post)
-    );
+    assert_stored_and_delivered(&net, post, &alice, &bob, &carol).await;
     assert!(net.timeline("home", &alice, 0, 10).await.is_empty());
 }
 
@@ -505,25 +514,7 @@ async fn compose_and_upload_stores_the_post_and_writes_the_timelines(net: Net) {
         "{post}"
     );
 
-    let stored = net
-        .ok(
-            "post-storage-service-read-posts",
-            json!({"post_ids": ["42"]}),
-        )
-        .await;
-    assert_eq!(&stored["posts"][0], post);
-    assert_eq!(
-        net.timeline("user", &alice, 0, 10).await,
-        std::slice::from_ref(post)
-    );
-    assert_eq!(
-        net.timeline("home", &bob, 0, 10).await,
-        std::slice::from_ref(post)
-    );
-    assert_eq!(
-        net.timeline("home", &carol, 0, 10).await,
-        std::slice::from_ref(post)
-    );
+    assert_stored_and_delivered(&net, post, &alice, &bob, &carol).await;
 }
 
 async fn compose_and_upload_refuses_a_taken_post_id(net: Net) {
