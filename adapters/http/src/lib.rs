@@ -126,9 +126,12 @@ fn function_routes(registry: Registry, options: HttpOptions) -> Router {
 /// `GET /openapi.json`: the OpenAPI document of every function
 /// ([`deathstar_handlers::openapi::document`]), built once per process.
 async fn openapi() -> Response {
-    static DOCUMENT: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    // Bytes: each request shares the one serialised document instead of copying it.
+    static DOCUMENT: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
     let body = DOCUMENT.get_or_init(|| {
-        serde_json::to_vec_pretty(&deathstar_handlers::openapi::document()).unwrap_or_default()
+        serde_json::to_vec_pretty(&deathstar_handlers::openapi::document())
+            .unwrap_or_default()
+            .into()
     });
     let headers = [(
         header::CONTENT_TYPE,
@@ -192,28 +195,23 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
     if request.uri().path() == "/healthz" {
         return next.run(request).await;
     }
-    let Some((permits, limit)) = &admission.permits else {
-        return match admission.within_deadline(request).await {
-            Ok(request) => next.run(request).await,
-            Err(refused) => refused,
-        };
+    // Held until the response is built; `None` when there is no limit.
+    let _permit = match &admission.permits {
+        None => None,
+        Some((permits, limit)) => match permits.clone().try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => {
+                let trace_id = trace_id(request.headers());
+                // Debug, not info: a line per shed request would cost the CPU that is short.
+                tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
+                let error = FunctionError::Overloaded { limit: *limit };
+                return into_response(Reply::error(error, status::INVOCATION), &trace_id);
+            }
+        },
     };
-    match permits.clone().try_acquire_owned() {
-        Ok(permit) => {
-            let response = match admission.within_deadline(request).await {
-                Ok(request) => next.run(request).await,
-                Err(refused) => refused,
-            };
-            drop(permit);
-            response
-        }
-        Err(_) => {
-            let trace_id = trace_id(request.headers());
-            // Debug, not info: a line per shed request would cost the CPU that is short.
-            tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
-            let error = FunctionError::Overloaded { limit: *limit };
-            into_response(Reply::error(error, status::INVOCATION), &trace_id)
-        }
+    match admission.within_deadline(request).await {
+        Ok(request) => next.run(request).await,
+        Err(refused) => refused,
     }
 }
 
