@@ -215,17 +215,23 @@ async fn a_redis_outage_is_a_503_and_loses_no_post() {
     );
 }
 
+/// Every function over HTTP on the MongoDB at `port` and no Redis, so that nothing answers
+/// from a cache while MongoDB is stopped or hung.
+async fn over_http_on_mongo_alone(shared: BackendConfig, port: u16) -> Net {
+    let config = BackendConfig {
+        mongo_uri: Some(format!("mongodb://127.0.0.1:{port}/")),
+        redis_server: None,
+        ..shared
+    };
+    Net::over_http_on(config).await
+}
+
 #[tokio::test]
 async fn a_mongodb_outage_is_a_503_and_recovers() {
     let Some(shared) = config() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mut mongo = ferretdb(dir.path());
-    let config = BackendConfig {
-        mongo_uri: Some(format!("mongodb://127.0.0.1:{}/", mongo.port)),
-        redis_server: None,
-        ..shared
-    };
-    let net = Net::over_http_on(config).await;
+    let net = over_http_on_mongo_alone(shared, mongo.port).await;
     let alice = net.register("alice").await;
     net.compose(&alice, "alice", "one").await;
 
@@ -259,12 +265,7 @@ async fn a_hung_mongodb_is_a_503_within_the_store_timeout_and_recovers() {
     let Some(shared) = config() else { return };
     let dir = tempfile::tempdir().unwrap();
     let mongo = ferretdb(dir.path());
-    let config = BackendConfig {
-        mongo_uri: Some(format!("mongodb://127.0.0.1:{}/", mongo.port)),
-        redis_server: None,
-        ..shared
-    };
-    let net = Net::over_http_on(config).await;
+    let net = over_http_on_mongo_alone(shared, mongo.port).await;
     let alice = net.register("alice").await;
     let bob = net.register("bob").await;
     net.follow(&bob, &alice).await;
