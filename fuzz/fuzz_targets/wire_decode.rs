@@ -1,5 +1,5 @@
 //! Fuzzes the `/function/<name>` decoders: the first byte picks a function of the catalogue
-//! (`registry::for_each_function`, so a new function is fuzzed without a new line), the rest
+//! (`catalogue::for_each_function`, so a new function is fuzzed without a new line), the rest
 //! is its body. Checks: `decode_input_bytes` never panics; a body it refuses is a 4xx; an input
 //! it accepts serialises and decodes again to the same JSON (what a call through a remote
 //! invoker does with it).
@@ -7,7 +7,7 @@
 
 use deathstar_handlers::Function;
 use deathstar_handlers::function::decode_input_bytes;
-use deathstar_handlers::registry::{FunctionVisitor, for_each_function};
+use deathstar_handlers::catalogue::{FunctionVisitor, for_each_function};
 use libfuzzer_sys::fuzz_target;
 
 /// How many functions the catalogue has.

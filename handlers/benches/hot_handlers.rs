@@ -5,7 +5,6 @@
 //! `cargo bench -p deathstar-handlers --bench hot_handlers`
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use deathstar_handlers::auth::AuthKey;
@@ -91,19 +90,22 @@ fn timeline_read(c: &mut Criterion) {
             })
         },
     );
-    let wire = registry.get_wire("home-timeline-read-frontend").unwrap();
     let body = serde_json::to_vec(&input).unwrap();
     c.bench_function(
         "home-timeline-read-frontend: 10 posts, embedded, bytes in and out (HTTP edge)",
         |b| {
             b.iter(|| {
-                let reply = runtime.block_on(wire(&body, CallMeta::new("bench")));
+                let call = registry.call_wire(
+                    "home-timeline-read-frontend",
+                    &body,
+                    CallMeta::new("bench"),
+                );
+                let reply = runtime.block_on(call.unwrap());
                 assert_eq!(reply.status, 200);
                 black_box(reply)
             })
         },
     );
-    let typed = Arc::new(registry.local_invoker());
     c.bench_function(
         "home-timeline-read-frontend: 10 posts, embedded, typed in-process",
         |b| {
@@ -116,9 +118,7 @@ fn timeline_read(c: &mut Criterion) {
                     stop: 10,
                 };
                 let meta = CallMeta::new("bench");
-                let call = deathstar_handlers::invoke_function::<HomeTimelineReadFrontend>(
-                    &*typed, &meta, input,
-                );
+                let call = registry.call::<HomeTimelineReadFrontend>(&meta, input);
                 black_box(runtime.block_on(call).unwrap())
             })
         },

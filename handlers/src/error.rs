@@ -95,6 +95,15 @@ pub struct CalleeFailure {
 }
 
 impl CalleeFailure {
+    /// The failure a callee answered with (its status and envelope).
+    pub fn of_reply(callee: &str, reply: crate::envelope::Reply) -> Self {
+        CalleeFailure {
+            callee: callee.to_owned(),
+            http_status: reply.status,
+            body: reply.body,
+        }
+    }
+
     /// A failure where the callee gave no envelope (transport error, unparseable reply...).
     pub fn transport(callee: &str, message: impl Into<String>) -> Self {
         CalleeFailure {

@@ -1,15 +1,14 @@
 //! The shape every function has, and the plumbing written once for all of them.
 //!
 //! A function is a type implementing [`Function`]: its name, its `<Own>Error` status, typed
-//! input and output, and one async body that sees a [`Ctx`]. [`FunctionService`] wraps it as a
-//! `tower::Service<Invocation>`: it decodes the JSON body into the input (mapping serde's
-//! complaints to `MissingFieldError` / `InvalidFieldError`), enforces the deadline, and turns
-//! the result into the envelope. Functions never build envelopes or parse JSON by hand.
+//! input and output, and one async body that sees a [`Ctx`]. The registry runs it
+//! ([`crate::hosted`]): it decodes the JSON body into the input with [`decode_input`] or
+//! [`decode_input_bytes`] (mapping serde's complaints to `MissingFieldError` /
+//! `InvalidFieldError`), enforces the deadline, and turns the result into the envelope.
+//! Functions never build envelopes or parse JSON by hand.
 
-use std::convert::Infallible;
+use std::any::Any;
 use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -19,8 +18,9 @@ use serde_json::Value;
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::error::{CalleeFailure, FunctionError};
-use crate::invocation::{CallMeta, Invocation};
+use crate::invocation::CallMeta;
 use crate::invoker::{InvokeError, Invoker};
+use crate::registry::{HostedFunction, Registry};
 use crate::status;
 use crate::store::Stores;
 
@@ -44,86 +44,157 @@ pub trait Function: Default + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Self::Output, FunctionError>> + Send;
 }
 
-/// What every function of a process shares: its stores, the invoker, the signing key.
-pub struct Env {
-    pub stores: Stores,
-    pub invoker: Arc<dyn Invoker>,
-    pub auth: AuthKey,
-}
-
-/// What one invocation of a function sees.
+/// What one invocation of a function sees: the registry that runs it (its stores, its signing
+/// key, and the way to every other function) and the call's context. Made per call, so nothing
+/// the registry holds points back at it.
 pub struct Ctx {
-    env: Arc<Env>,
+    registry: Registry,
     pub meta: CallMeta,
 }
 
 impl Ctx {
-    pub fn new(env: Arc<Env>, meta: CallMeta) -> Self {
-        Ctx { env, meta }
+    pub(crate) fn new(registry: Registry, meta: CallMeta) -> Self {
+        Ctx { registry, meta }
     }
 
     pub fn stores(&self) -> &Stores {
-        &self.env.stores
+        self.registry.stores()
     }
 
     pub fn auth(&self) -> &AuthKey {
-        &self.env.auth
+        self.registry.auth()
     }
 
-    /// Calls function `F` through the invoker, passing this call's context on.
+    /// Calls function `F` with this call's context: typed if this process hosts it, else as
+    /// JSON through the registry's remote invoker.
     pub async fn call<F: Function>(&self, input: F::Input) -> Result<F::Output, CalleeFailure> {
-        invoke_function::<F>(&*self.env.invoker, &self.meta, input).await
+        call::<F>(&self.registry, &self.meta, input).await
     }
 }
 
-/// Calls function `F` through `invoker` with the context `meta`. Within one process the input
-/// and output stay typed values; across processes they travel as JSON. Functions call this
-/// through [`Ctx::call`]; adapters' own routes (DeathStarBench's API) call it directly.
-pub async fn invoke_function<F: Function>(
-    invoker: &dyn Invoker,
+/// Calls function `F` with the context `meta`: in-process and typed (no JSON either way) when
+/// `registry` hosts it, else as JSON through the registry's remote invoker.
+pub(crate) async fn call<F: Function>(
+    registry: &Registry,
     meta: &CallMeta,
     input: F::Input,
 ) -> Result<F::Output, CalleeFailure> {
-    let input = match invoker.invoke_typed(F::NAME, Box::new(input), meta) {
-        Ok(call) => {
-            return match call.await {
-                Ok(output) => output.downcast::<F::Output>().map(|o| *o).map_err(|_| {
-                    CalleeFailure::transport(F::NAME, "in-process reply of the wrong type")
-                }),
-                Err(reply) => Err(CalleeFailure {
-                    callee: F::NAME.into(),
-                    http_status: reply.status,
-                    body: reply.body,
-                }),
-            };
-        }
-        // Not in this process: the input comes back, to travel as JSON.
-        Err(input) => *input
-            .downcast::<F::Input>()
-            .map_err(|_| CalleeFailure::transport(F::NAME, "invoker returned another input"))?,
-    };
+    let hosted = registry
+        .function(F::NAME)
+        .and_then(|hosted| hosted.as_any().downcast_ref::<Hosted<F>>());
+    if let Some(hosted) = hosted {
+        let ctx = Ctx::new(registry.clone(), meta.clone());
+        // Boxed: unboxed, every caller's future would hold its whole call tree's futures
+        // (compose's is deeper than the compiler's type-layout limit).
+        let run: BoxFuture<'_, _> = Box::pin(hosted.run(&ctx, || Ok(input)));
+        return run
+            .await
+            .map_err(|error| CalleeFailure::of_reply(F::NAME, Reply::error(error, F::ERROR)));
+    }
     let body = serde_json::to_value(&input)
         .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
-    let reply = invoker
+    let reply = registry
         .invoke(F::NAME, body, meta)
         .await
         .map_err(|e| match e {
-            InvokeError::DeadlineExceeded => CalleeFailure {
-                callee: F::NAME.into(),
-                http_status: 504,
-                body: FunctionError::DeadlineExceeded.into_envelope(status::TIMEOUT),
-            },
+            InvokeError::DeadlineExceeded => CalleeFailure::of_reply(
+                F::NAME,
+                Reply::error(FunctionError::DeadlineExceeded, status::TIMEOUT),
+            ),
             e => CalleeFailure::transport(F::NAME, e.to_string()),
         })?;
     if !reply.is_success() {
-        return Err(CalleeFailure {
-            callee: F::NAME.into(),
-            http_status: reply.status,
-            body: reply.body,
-        });
+        return Err(CalleeFailure::of_reply(F::NAME, reply));
     }
     serde_json::from_value(reply.body)
         .map_err(|e| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}")))
+}
+
+impl Registry {
+    /// Calls function `F` with the context `meta`, as a function calls another ([`Ctx::call`]):
+    /// for the edges' own routes (DeathStarBench's API), tests and benches.
+    pub async fn call<F: Function>(
+        &self,
+        meta: &CallMeta,
+        input: F::Input,
+    ) -> Result<F::Output, CalleeFailure> {
+        call::<F>(self, meta, input).await
+    }
+}
+
+/// Function `F` as the registry holds it ([`HostedFunction`]): the decoding, deadline and
+/// logging every way in shares, written once.
+pub(crate) struct Hosted<F>(pub(crate) F);
+
+impl<F: Function> Hosted<F> {
+    /// Decodes the input (`decode` runs inside the deadline), runs the function, enforces the
+    /// deadline and logs server-side failures.
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        decode: impl FnOnce() -> Result<F::Input, FunctionError>,
+    ) -> Result<F::Output, FunctionError> {
+        let run = async {
+            let input = decode()?;
+            self.0.call(ctx, input).await
+        };
+        let result = match ctx.meta.deadline {
+            // Expired before it started (queued too long, or a caller out of time): no
+            // work is done. A body that never waits would otherwise outrun the timer.
+            Some(at) if tokio::time::Instant::now() >= at => Err(FunctionError::DeadlineExceeded),
+            Some(at) => tokio::time::timeout_at(at, run)
+                .await
+                .unwrap_or(Err(FunctionError::DeadlineExceeded)),
+            None => run.await,
+        };
+        if let Err(error) = &result
+            && error.http_status() >= 500
+        {
+            tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id, %error, "function failed");
+        }
+        result
+    }
+}
+
+impl<F: Function> HostedFunction for Hosted<F> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn call_json<'a>(
+        &'a self,
+        registry: &'a Registry,
+        meta: CallMeta,
+        body: Value,
+    ) -> BoxFuture<'a, Reply> {
+        Box::pin(async move {
+            let ctx = Ctx::new(registry.clone(), meta);
+            match self.run(&ctx, || decode_input::<F::Input>(body)).await {
+                Ok(output) => Reply::success(&output),
+                Err(error) => Reply::error(error, F::ERROR),
+            }
+        })
+    }
+
+    /// Same answers as [`HostedFunction::call_json`], without building a JSON tree on either
+    /// side (a third of a timeline read's cost; docs/BENCHMARKS.md).
+    fn call_wire<'a>(
+        &'a self,
+        registry: &'a Registry,
+        meta: CallMeta,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, WireReply> {
+        Box::pin(async move {
+            let ctx = Ctx::new(registry.clone(), meta);
+            match self
+                .run(&ctx, || decode_input_bytes::<F::Input>(body))
+                .await
+            {
+                Ok(output) => WireReply::success(&output),
+                Err(error) => WireReply::from(Reply::error(error, F::ERROR)),
+            }
+        })
+    }
 }
 
 /// Decodes a JSON body into a function's input, naming the offending field on failure.
@@ -162,75 +233,6 @@ fn field_error(path: String, message: &str) -> FunctionError {
     }
 }
 
-/// A [`Function`] as a `tower::Service` from an [`Invocation`] to a [`Reply`].
-pub struct FunctionService<F> {
-    function: Arc<F>,
-    env: Arc<Env>,
-}
-
-impl<F> Clone for FunctionService<F> {
-    fn clone(&self) -> Self {
-        FunctionService {
-            function: self.function.clone(),
-            env: self.env.clone(),
-        }
-    }
-}
-
-impl<F: Function> FunctionService<F> {
-    pub fn new(env: Arc<Env>) -> Self {
-        FunctionService {
-            function: Arc::new(F::default()),
-            env,
-        }
-    }
-}
-
-impl<F: Function> FunctionService<F> {
-    /// Decodes the input (`decode` runs inside the deadline), runs the function, enforces the
-    /// deadline and logs server-side failures: what every way in shares.
-    async fn run(
-        &self,
-        ctx: &Ctx,
-        decode: impl FnOnce() -> Result<F::Input, FunctionError>,
-    ) -> Result<F::Output, FunctionError> {
-        let run = async {
-            let input = decode()?;
-            self.function.call(ctx, input).await
-        };
-        let result = match ctx.meta.deadline {
-            // Expired before it started (queued too long, or a caller out of time): no
-            // work is done. A body that never waits would otherwise outrun the timer.
-            Some(at) if tokio::time::Instant::now() >= at => Err(FunctionError::DeadlineExceeded),
-            Some(at) => tokio::time::timeout_at(at, run)
-                .await
-                .unwrap_or(Err(FunctionError::DeadlineExceeded)),
-            None => run.await,
-        };
-        if let Err(error) = &result
-            && error.http_status() >= 500
-        {
-            tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id, %error, "function failed");
-        }
-        result
-    }
-
-    /// The function called with a JSON body as bytes, answering the envelope as bytes: the
-    /// HTTP adapters' way in. Same answers as the [`tower::Service`], without building a JSON
-    /// tree on either side (a third of a timeline read's cost; docs/BENCHMARKS.md).
-    pub fn call_wire(&self, body: &[u8], meta: CallMeta) -> BoxFuture<'static, WireReply> {
-        let decoded = decode_input_bytes::<F::Input>(body);
-        let service = self.clone();
-        Box::pin(async move {
-            let ctx = Ctx::new(service.env.clone(), meta);
-            match service.run(&ctx, || decoded).await {
-                Ok(output) => WireReply::success(&output),
-                Err(error) => WireReply::from(Reply::error(error, F::ERROR)),
-            }
-        })
-    }
-}
-
 /// [`decode_input`] from bytes, without the intermediate JSON tree: an empty body is `{}`;
 /// anything but an object is refused; the same error kinds and field paths.
 pub fn decode_input_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, FunctionError> {
@@ -261,49 +263,6 @@ pub fn decode_input_bytes<T: DeserializeOwned>(body: &[u8]) -> Result<T, Functio
 
 fn not_json(e: &serde_json::Error) -> FunctionError {
     FunctionError::MalformedBody(format!("the body is not valid JSON: {e}"))
-}
-
-impl<F: Function> tower::Service<Invocation> for FunctionService<F> {
-    type Response = Reply;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Reply, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, invocation: Invocation) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move {
-            let ctx = Ctx::new(service.env.clone(), invocation.meta);
-            let (typed_input, output_slot) = match invocation.typed {
-                Some(typed) => (Some(typed.input), Some(typed.output)),
-                None => (None, None),
-            };
-            let body = invocation.body;
-            let decode = || match typed_input.map(|input| input.downcast::<F::Input>()) {
-                Some(Ok(input)) => Ok(*input),
-                Some(Err(_)) => Err(FunctionError::Internal(
-                    "in-process input of the wrong type".into(),
-                )),
-                None => decode_input::<F::Input>(body),
-            };
-            Ok(match (service.run(&ctx, decode).await, output_slot) {
-                (Ok(output), Some(slot)) => {
-                    // The caller is in this process: hand the value over, skip the JSON.
-                    if let Ok(mut slot) = slot.lock() {
-                        *slot = Some(Box::new(output));
-                    }
-                    Reply {
-                        status: 200,
-                        body: Value::Null,
-                    }
-                }
-                (Ok(output), None) => Reply::success(&output),
-                (Err(error), _) => Reply::error(error, F::ERROR),
-            })
-        })
-    }
 }
 
 #[cfg(test)]

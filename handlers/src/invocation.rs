@@ -8,8 +8,7 @@
 //!
 //! [`Invoker`]: crate::Invoker
 
-use std::any::Any;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::time::Instant;
@@ -38,35 +37,15 @@ impl CallMeta {
     }
 }
 
-/// A request to a function.
+/// A call of a function by name from outside it: its JSON body and its context.
 #[derive(Debug)]
 pub struct Invocation {
     pub body: Value,
     pub meta: CallMeta,
-    /// Set for a call within one process: the input as a value of the function's input type,
-    /// and where its output goes, so that neither is turned into JSON and back.
-    pub typed: Option<TypedCall>,
 }
 
 impl Invocation {
     pub fn new(body: Value, meta: CallMeta) -> Self {
-        Invocation {
-            body,
-            meta,
-            typed: None,
-        }
-    }
-}
-
-/// The typed half of an in-process [`Invocation`].
-pub struct TypedCall {
-    pub input: Box<dyn Any + Send>,
-    /// Receives the output on success (the reply's body is then `null`).
-    pub output: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
-}
-
-impl std::fmt::Debug for TypedCall {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TypedCall")
+        Invocation { body, meta }
     }
 }

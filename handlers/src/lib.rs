@@ -1,16 +1,21 @@
 //! The DeathStarBench social network as platform-free functions.
 //!
 //! Every function of the catalogue is a type implementing [`Function`]: typed JSON input, typed
-//! output, typed errors. [`FunctionService`] turns one into a `tower::Service` from an
-//! [`Invocation`] (a JSON body plus its [`CallMeta`]) to a [`Reply`] (HTTP status plus the
-//! project's JSON envelope). A function calls another only through the [`Invoker`] in its
-//! [`Ctx`], and touches storage only through the traits in [`store`]. Nothing here knows about
-//! HTTP servers, OpenFaaS or Lambda: the crates under `adapters/` do.
+//! output, typed errors. A [`Registry`] hosts the functions of a process: it runs them for
+//! the edges (JSON or bytes in, the project's envelope out; [`Registry::get`] gives one as a
+//! `tower::Service` from an [`Invocation`] to a [`Reply`]) and is the invoker through which
+//! they call each other ([`Ctx::call`]: typed in-process, JSON through a remote [`Invoker`]
+//! otherwise). Functions touch storage only through the traits in [`store`]. Nothing here
+//! knows about HTTP servers, OpenFaaS or Lambda: the crates under `adapters/` do.
 //!
-//! [`registry`] holds the one list of functions; everything else (routes, deploy descriptors,
-//! docs) is derived from it.
+//! [`catalogue`] holds the one list of functions; everything else (registries, routes, deploy
+//! descriptors, docs) is derived from it.
+//!
+//! Layers, each using only those below it: [`catalogue`] → [`function`] (the trait, [`Ctx`],
+//! typed calls) → [`registry`] (functions by name, type-erased) → [`invoker`] (remote calls).
 
 pub mod auth;
+pub mod catalogue;
 pub mod envelope;
 pub mod error;
 pub mod function;
@@ -28,7 +33,7 @@ pub mod validate;
 
 pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
-pub use function::{Ctx, Env, Function, FunctionService, invoke_function};
+pub use function::{Ctx, Function};
 pub use invocation::{CallMeta, Invocation};
-pub use invoker::{FusedInvoker, InvokeError, Invoker, LocalInvoker};
-pub use registry::Registry;
+pub use invoker::{InvokeError, Invoker};
+pub use registry::{FunctionService, Registry};

@@ -16,8 +16,8 @@
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
+use crate::catalogue::{FunctionVisitor, for_each_function};
 use crate::function::Function;
-use crate::registry::{FunctionVisitor, for_each_function};
 
 /// A user id: 32 lowercase hexadecimal characters.
 pub const USER_ID: &str = "^[0-9a-f]{32}$";

@@ -1,218 +1,177 @@
-//! The one list of functions, and the table from names to services built from it.
+//! The registry: the functions a process hosts, by name, and the invoker every call goes
+//! through.
 //!
-//! [`for_each_function`] is the catalogue: adding a function means one line there. The
-//! [`Registry`] (name → service), [`Registry::names`] and every check of the deploy descriptors
-//! are derived from it.
+//! A call to a function the registry hosts runs here, in-process (typed values for a call
+//! from a function, [`crate::function`]; JSON or bytes for a call from an edge); a call to any
+//! other function goes to the registry's remote invoker (the OpenFaaS gateway, the Lambda
+//! Invoke API), if it has one. So the registry *is* the invoker of the functions it hosts: a
+//! function's [`Ctx`](crate::Ctx) is made per call from the registry, and nothing the registry
+//! holds points back at it.
+//!
+//! This module knows functions only through [`HostedFunction`], their one type-erased face;
+//! [`crate::function`] implements it for every [`Function`](crate::Function), and
+//! [`crate::catalogue`] builds registries from the catalogue.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use tower::util::BoxCloneSyncService;
+use futures::future::BoxFuture;
+use serde_json::Value;
 
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
-use crate::function::{Env, Function, FunctionService};
-use crate::functions::*;
 use crate::invocation::{CallMeta, Invocation};
-use crate::invoker::LocalInvoker;
+use crate::invoker::{InvokeError, Invoker};
 use crate::store::Stores;
-use futures::future::BoxFuture;
 
-/// A function as the registry stores it.
-pub type BoxedFunction = BoxCloneSyncService<Invocation, Reply, Infallible>;
-
-/// A function's bytes-in, bytes-out entry ([`FunctionService::call_wire`]), for HTTP adapters.
-pub type WireFunction = Arc<dyn Fn(&[u8], CallMeta) -> BoxFuture<'static, WireReply> + Send + Sync>;
-
-/// Something that wants to see every function type.
-pub trait FunctionVisitor {
-    fn visit<F: Function>(&mut self);
+/// A function as the registry holds it: the three ways in, type-erased.
+pub trait HostedFunction: Send + Sync + 'static {
+    /// The function's own type (`Hosted<F>`), for typed in-process calls to downcast to.
+    fn as_any(&self) -> &dyn Any;
+    /// Called with a JSON tree, answering one; `registry` is the one hosting it.
+    fn call_json<'a>(
+        &'a self,
+        registry: &'a Registry,
+        meta: CallMeta,
+        body: Value,
+    ) -> BoxFuture<'a, Reply>;
+    /// Called with the request's bytes, answering the envelope's bytes: the HTTP edges' way in.
+    fn call_wire<'a>(
+        &'a self,
+        registry: &'a Registry,
+        meta: CallMeta,
+        body: &'a [u8],
+    ) -> BoxFuture<'a, WireReply>;
 }
 
-/// The catalogue, grouped by the original microservice.
-pub fn for_each_function(v: &mut impl FunctionVisitor) {
-    // UserService
-    v.visit::<RegisterUser>();
-    v.visit::<RegisterUserWithId>();
-    v.visit::<GetUserId>();
-    v.visit::<Login>();
-    v.visit::<UploadCreatorWithUserId>();
-    v.visit::<UploadCreatorWithUsername>();
-    // SocialGraphService
-    v.visit::<InsertUser>();
-    v.visit::<Follow>();
-    v.visit::<Unfollow>();
-    v.visit::<FollowWithUsername>();
-    v.visit::<UnfollowWithUsername>();
-    v.visit::<GetFollowers>();
-    v.visit::<GetFollowees>();
-    // Media
-    v.visit::<UploadMediaFile>();
-    v.visit::<GetMedia>();
-    v.visit::<UploadMedia>();
-    // Compose path
-    v.visit::<ComposePostFrontend>();
-    v.visit::<UploadUniqueId>();
-    v.visit::<UploadText>();
-    v.visit::<UploadUrls>();
-    v.visit::<GetExtendedUrls>();
-    v.visit::<UploadUserMentions>();
-    v.visit::<ComposeAndUpload>();
-    // PostStorageService
-    v.visit::<StorePost>();
-    v.visit::<ReadPosts>();
-    // UserTimelineService
-    v.visit::<WriteUserTimeline>();
-    v.visit::<ReadUserTimeline>();
-    v.visit::<UserTimelineReadFrontend>();
-    // HomeTimelineService
-    v.visit::<WriteHomeTimeline>();
-    v.visit::<ReadHomeTimeline>();
-    v.visit::<HomeTimelineReadFrontend>();
+struct Inner {
+    functions: HashMap<&'static str, Arc<dyn HostedFunction>>,
+    stores: Stores,
+    auth: AuthKey,
+    /// Where calls to functions not hosted here go; `None`: nowhere (they fail).
+    remote: Option<Arc<dyn Invoker>>,
 }
 
-pub(crate) struct RegistryInner {
-    pub(crate) services: HashMap<&'static str, BoxedFunction>,
-    wire: HashMap<&'static str, WireFunction>,
-}
-
-/// Every function of the catalogue, by name, sharing one [`Env`].
+/// The functions of one process and what they share. Cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub struct Registry {
-    inner: Arc<RegistryInner>,
+    inner: Arc<Inner>,
 }
 
 impl Registry {
-    /// Every function in this process, calling each other in-process: the all-in-one setup.
-    pub fn in_process(stores: Stores, auth: AuthKey) -> Registry {
-        let local = LocalInvoker::new();
-        let env = Arc::new(Env {
-            stores,
-            invoker: Arc::new(local.clone()),
-            auth,
-        });
-        Registry::new(env, &local)
-    }
-
-    /// The functions `keep` accepts, calling each other in-process and everything else
-    /// through `remote`: one function per process, or a fused group.
-    pub fn fused(
+    /// A registry of `functions` on `stores`, signing with `auth`, sending calls to any other
+    /// function to `remote`. [`crate::catalogue`] is the usual way to build one.
+    pub fn from_functions(
+        functions: HashMap<&'static str, Arc<dyn HostedFunction>>,
         stores: Stores,
         auth: AuthKey,
-        remote: Arc<dyn crate::Invoker>,
-        keep: impl Fn(&str) -> bool,
+        remote: Option<Arc<dyn Invoker>>,
     ) -> Registry {
-        let local = LocalInvoker::new();
-        let env = Arc::new(Env {
-            stores,
-            invoker: Arc::new(crate::FusedInvoker::new(local.clone(), remote)),
-            auth,
-        });
-        Registry::with_filter(env, &local, keep)
+        Registry {
+            inner: Arc::new(Inner {
+                functions,
+                stores,
+                auth,
+                remote,
+            }),
+        }
     }
 
-    /// The names of the functions this registry hosts.
+    pub fn stores(&self) -> &Stores {
+        &self.inner.stores
+    }
+
+    pub fn auth(&self) -> &AuthKey {
+        &self.inner.auth
+    }
+
+    /// The invoker of the functions not hosted here, if any.
+    pub fn remote(&self) -> Option<&Arc<dyn Invoker>> {
+        self.inner.remote.as_ref()
+    }
+
+    /// The names of the functions this registry hosts, sorted.
     pub fn hosted(&self) -> Vec<&'static str> {
-        let mut names: Vec<&'static str> = self.inner.services.keys().copied().collect();
+        let mut names: Vec<&'static str> = self.inner.functions.keys().copied().collect();
         names.sort_unstable();
         names
     }
 
-    /// Builds every function on `env`. `local` is the invoker through which these functions
-    /// reach each other in-process (it must be `env.invoker` or part of it).
-    pub fn new(env: Arc<Env>, local: &LocalInvoker) -> Registry {
-        Registry::with_filter(env, local, |_| true)
-    }
-
-    /// Builds only the functions whose name `keep` accepts (one function, or a fused group).
-    pub fn with_filter(
-        env: Arc<Env>,
-        local: &LocalInvoker,
-        keep: impl Fn(&str) -> bool,
-    ) -> Registry {
-        struct Build<'a, K> {
-            env: &'a Arc<Env>,
-            keep: K,
-            services: HashMap<&'static str, BoxedFunction>,
-            wire: HashMap<&'static str, WireFunction>,
-        }
-        impl<K: Fn(&str) -> bool> FunctionVisitor for Build<'_, K> {
-            fn visit<F: Function>(&mut self) {
-                if (self.keep)(F::NAME) {
-                    let service = FunctionService::<F>::new(self.env.clone());
-                    let wire = service.clone();
-                    self.wire.insert(
-                        F::NAME,
-                        Arc::new(move |body: &[u8], meta| wire.call_wire(body, meta)),
-                    );
-                    self.services
-                        .insert(F::NAME, BoxCloneSyncService::new(service));
-                }
-            }
-        }
-        let mut build = Build {
-            env: &env,
-            keep,
-            services: HashMap::new(),
-            wire: HashMap::new(),
-        };
-        for_each_function(&mut build);
-        let inner = Arc::new(RegistryInner {
-            services: build.services,
-            wire: build.wire,
-        });
-        local.bind(Arc::downgrade(&inner));
-        Registry { inner }
-    }
-
-    /// The names of every function of the catalogue, in catalogue order.
-    pub fn names() -> Vec<&'static str> {
-        struct Names(Vec<&'static str>);
-        impl FunctionVisitor for Names {
-            fn visit<F: Function>(&mut self) {
-                self.0.push(F::NAME);
-            }
-        }
-        let mut names = Names(Vec::new());
-        for_each_function(&mut names);
-        names.0
-    }
-
-    /// The names of the functions clients call directly ([`Function::PUBLIC`]).
-    pub fn public_names() -> Vec<&'static str> {
-        struct Public(Vec<&'static str>);
-        impl FunctionVisitor for Public {
-            fn visit<F: Function>(&mut self) {
-                if F::PUBLIC {
-                    self.0.push(F::NAME);
-                }
-            }
-        }
-        let mut names = Public(Vec::new());
-        for_each_function(&mut names);
-        names.0
-    }
-
-    /// An invoker that calls this registry's functions in-process (for a front end, such as the
-    /// DeathStarBench routes, that calls functions the way they call each other).
-    pub fn local_invoker(&self) -> LocalInvoker {
-        let local = LocalInvoker::new();
-        local.bind(Arc::downgrade(&self.inner));
-        local
-    }
-
-    /// The service for `name`, if this registry hosts it.
-    pub fn get(&self, name: &str) -> Option<BoxedFunction> {
-        self.inner.services.get(name).cloned()
-    }
-
-    /// The bytes-in, bytes-out entry of `name`, if this registry hosts it.
-    pub fn get_wire(&self, name: &str) -> Option<WireFunction> {
-        self.inner.wire.get(name).cloned()
-    }
-
     pub fn contains(&self, name: &str) -> bool {
-        self.inner.services.contains_key(name)
+        self.inner.functions.contains_key(name)
+    }
+
+    pub(crate) fn function(&self, name: &str) -> Option<&Arc<dyn HostedFunction>> {
+        self.inner.functions.get(name)
+    }
+
+    /// Calls `name`, hosted here, with the bytes of a request body; `None` if it is not hosted.
+    pub fn call_wire<'a>(
+        &'a self,
+        name: &str,
+        body: &'a [u8],
+        meta: CallMeta,
+    ) -> Option<BoxFuture<'a, WireReply>> {
+        let function = self.function(name)?;
+        Some(function.call_wire(self, meta, body))
+    }
+
+    /// `name` as a `tower::Service` from an [`Invocation`] to a [`Reply`], if hosted here.
+    pub fn get(&self, name: &str) -> Option<FunctionService> {
+        let function = self.function(name)?.clone();
+        Some(FunctionService {
+            registry: self.clone(),
+            function,
+        })
+    }
+}
+
+/// JSON calls by name: hosted functions run here, the others go to the remote invoker.
+impl Invoker for Registry {
+    fn invoke<'a>(
+        &'a self,
+        function: &'a str,
+        body: Value,
+        meta: &'a CallMeta,
+    ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
+        if let Some(hosted) = self.function(function) {
+            let call = hosted.call_json(self, meta.clone(), body);
+            return Box::pin(async move { Ok(call.await) });
+        }
+        match &self.inner.remote {
+            Some(remote) => remote.invoke(function, body, meta),
+            None => Box::pin(async move { Err(InvokeError::UnknownFunction(function.to_owned())) }),
+        }
+    }
+}
+
+/// One hosted function as a `tower::Service`: what a platform-free caller (a test, a bench, a
+/// tower stack) holds. It holds the registry only while it lives.
+#[derive(Clone)]
+pub struct FunctionService {
+    registry: Registry,
+    function: Arc<dyn HostedFunction>,
+}
+
+impl tower::Service<Invocation> for FunctionService {
+    type Response = Reply;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Reply, Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, invocation: Invocation) -> Self::Future {
+        let FunctionService { registry, function } = self.clone();
+        Box::pin(async move {
+            let reply = function
+                .call_json(&registry, invocation.meta, invocation.body)
+                .await;
+            Ok(reply)
+        })
     }
 }

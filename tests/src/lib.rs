@@ -97,7 +97,7 @@ impl Net {
         let (registry, dir) = registry(&config).await;
         // As the local server: the functions and DeathStarBench's routes.
         let dsb = deathstar_http::dsb::router(
-            std::sync::Arc::new(registry.local_invoker()),
+            registry.clone(),
             Duration::from_secs(20),
             AuthKey::new(TEST_SECRET),
         );
@@ -181,7 +181,7 @@ impl Net {
 
     /// Calls `function` with `body` as raw bytes, as a client's request carries them: over HTTP
     /// a POST of exactly these bytes, in-process the registry's bytes entry
-    /// ([`Registry::get_wire`]). `Err` when no answer came within `deadline` or the connection
+    /// ([`Registry::call_wire`]). `Err` when no answer came within `deadline` or the connection
     /// closed without one. Not for invoker deployments (they carry JSON values).
     pub async fn call_raw(
         &self,
@@ -192,11 +192,11 @@ impl Net {
         let answer = async {
             match &self.target {
                 Target::InProcess(registry) => {
-                    let Some(wire) = registry.get_wire(function) else {
+                    let meta = CallMeta::new("raw").with_timeout(deadline);
+                    let Some(call) = registry.call_wire(function, &body, meta) else {
                         return Err(format!("no function {function}"));
                     };
-                    let meta = CallMeta::new("raw").with_timeout(deadline);
-                    let reply = wire(&body, meta).await;
+                    let reply = call.await;
                     Ok((reply.status, reply.body))
                 }
                 Target::Http { client, base } => {

@@ -1,12 +1,11 @@
 //! How failures travel up a call tree: a callee that cannot be reached is a 502 naming it, a
 //! request past its deadline is a 504, and neither is mistaken for the client's fault.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::store::Stores;
-use deathstar_handlers::{CallMeta, Env, Invocation, LocalInvoker, Registry, Reply};
+use deathstar_handlers::{CallMeta, Invocation, Registry, Reply};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -14,13 +13,8 @@ use tower::ServiceExt;
 /// they are missing, as if their hosts were down).
 fn partial_registry(keep: fn(&str) -> bool) -> (Registry, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let local = LocalInvoker::new();
-    let env = Arc::new(Env {
-        stores: Stores::embedded(dir.path()).unwrap(),
-        invoker: Arc::new(local.clone()),
-        auth: AuthKey::new("k"),
-    });
-    (Registry::with_filter(env, &local, keep), dir)
+    let stores = Stores::embedded(dir.path()).unwrap();
+    (Registry::only(stores, AuthKey::new("k"), keep), dir)
 }
 
 async fn call(registry: &Registry, function: &str, body: Value, meta: CallMeta) -> Reply {

@@ -3,7 +3,7 @@
 //! status. Also `GET /healthz`. Used by the local all-in-one server and the OpenFaaS adapter.
 //!
 //! This is the only place where request bytes reach a function (its wire entry,
-//! [`deathstar_handlers::FunctionService::call_wire`], which decodes the input straight from
+//! [`deathstar_handlers::Registry::call_wire`], which decodes the input straight from
 //! them) and its answer becomes a response: body limits, the context headers and the per-call
 //! log line live here once. [`client::GatewayInvoker`] is the other end: it calls functions served this way.
 //!
@@ -235,31 +235,34 @@ async fn invoke(
     let started = Instant::now();
     let meta = call_meta(&headers, shared.options.timeout);
     let trace_id = meta.trace_id.clone();
-    let reply = match shared.registry.get_wire(&name) {
-        None => WireReply::from(Reply::error(
-            FunctionError::UnknownFunction(name.clone()),
-            status::INVOCATION,
-        )),
-        Some(function) => {
-            // The deadline started with the request, before its body: a client trickling its
-            // body gets its answer within the deadline, and holds its permit no longer.
-            let read = to_bytes(body, shared.options.body_limit);
-            let read = match meta.deadline {
-                Some(at) => tokio::time::timeout_at(at, read).await,
-                None => Ok(read.await),
-            };
-            match read {
-                Err(_elapsed) => {
-                    WireReply::from(Reply::error(FunctionError::BodyTimeout, status::INVOCATION))
-                }
-                Ok(Err(_)) => WireReply::from(Reply::error(
-                    FunctionError::PayloadTooLarge {
-                        limit: shared.options.body_limit,
-                    },
-                    status::INVOCATION,
-                )),
-                Ok(Ok(body)) => function(&body, meta).await,
+    let unknown = |name: &str| {
+        let error = FunctionError::UnknownFunction(name.to_owned());
+        WireReply::from(Reply::error(error, status::INVOCATION))
+    };
+    let reply = if !shared.registry.contains(&name) {
+        unknown(&name)
+    } else {
+        // The deadline started with the request, before its body: a client trickling its
+        // body gets its answer within the deadline, and holds its permit no longer.
+        let read = to_bytes(body, shared.options.body_limit);
+        let read = match meta.deadline {
+            Some(at) => tokio::time::timeout_at(at, read).await,
+            None => Ok(read.await),
+        };
+        match read {
+            Err(_elapsed) => {
+                WireReply::from(Reply::error(FunctionError::BodyTimeout, status::INVOCATION))
             }
+            Ok(Err(_)) => WireReply::from(Reply::error(
+                FunctionError::PayloadTooLarge {
+                    limit: shared.options.body_limit,
+                },
+                status::INVOCATION,
+            )),
+            Ok(Ok(body)) => match shared.registry.call_wire(&name, &body, meta) {
+                Some(call) => call.await,
+                None => unknown(&name),
+            },
         }
     };
     tracing::info!(

@@ -6,7 +6,6 @@
 //! A request whose body is still arriving holds its permit, so a half-sent request over a raw
 //! socket fills the limit deterministically.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deathstar_handlers::Registry;
@@ -27,7 +26,7 @@ async fn serve(options: HttpOptions) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let auth = AuthKey::random();
     let registry = Registry::in_process(embedded::open(dir.path()).unwrap(), auth.clone());
-    let dsb = dsb::router(Arc::new(registry.local_invoker()), options.timeout, auth);
+    let dsb = dsb::router(registry.clone(), options.timeout, auth);
     let app = router_with(registry, options, dsb);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

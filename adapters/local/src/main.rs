@@ -8,7 +8,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -99,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let registry = Registry::in_process(stores, auth.clone());
     let timeout = Duration::from_secs(args.timeout_secs);
-    let dsb = dsb::router(Arc::new(registry.local_invoker()), timeout, auth);
+    let dsb = dsb::router(registry.clone(), timeout, auth);
     let options = HttpOptions {
         timeout,
         max_in_flight: args.max_in_flight,

@@ -19,8 +19,8 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Parser;
 use deathstar_backends::{BackendConfig, open_stores};
+use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
-use deathstar_handlers::{FusedInvoker, Registry};
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::{HttpOptions, dsb, router_with};
 
@@ -97,9 +97,7 @@ async fn main() -> anyhow::Result<()> {
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
     let remote = Arc::new(GatewayInvoker::new(urls, args.exec_timeout));
-    let registry = Registry::fused(stores, auth.clone(), remote.clone(), |name| {
-        wanted.contains(&name)
-    });
+    let registry = Registry::fused(stores, auth.clone(), remote, |name| wanted.contains(&name));
     let hosted = registry.hosted();
     let options = HttpOptions {
         timeout: args.exec_timeout,
@@ -113,8 +111,7 @@ async fn main() -> anyhow::Result<()> {
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {
-        let invoker = FusedInvoker::new(registry.local_invoker(), remote);
-        dsb_routes = dsb::router(Arc::new(invoker), args.exec_timeout, auth);
+        dsb_routes = dsb::router(registry.clone(), args.exec_timeout, auth);
     }
     let app = router_with(registry.clone(), options, dsb_routes);
     axum::serve(listener, app)

@@ -34,7 +34,7 @@ use deathstar_handlers::functions::social_graph::{
 };
 use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
 use deathstar_handlers::model::Post;
-use deathstar_handlers::{Function, FunctionError, Invoker, Reply, invoke_function};
+use deathstar_handlers::{Function, FunctionError, Registry, Reply};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 /// The project's user id for DeathStarBench's integer user id.
@@ -58,7 +58,8 @@ fn printed_id(user_id: &str) -> Cow<'_, str> {
 }
 
 struct Dsb {
-    invoker: Arc<dyn Invoker>,
+    /// Runs the functions it hosts, and calls the others through its remote invoker.
+    registry: Registry,
     timeout: Duration,
     /// Verifies the `login_token` cookie of the `/api/` routes.
     auth: AuthKey,
@@ -82,11 +83,11 @@ impl quick_cache::Weighter<String, Bytes> for JsonWeight {
     }
 }
 
-/// The `/wrk2-api/` and `/api/` routes, calling functions through `invoker`; `auth` must be the
-/// key that `user-service-login` signs tokens with.
-pub fn router(invoker: Arc<dyn Invoker>, timeout: Duration, auth: AuthKey) -> Router {
+/// The `/wrk2-api/` and `/api/` routes, calling functions through `registry` (in-process
+/// where it hosts them); `auth` must be the key that `user-service-login` signs tokens with.
+pub fn router(registry: Registry, timeout: Duration, auth: AuthKey) -> Router {
     let dsb = Dsb {
-        invoker,
+        registry,
         timeout,
         auth,
         posts_json: PostsJson::with_weighter(32_768, POSTS_JSON_BYTES, JsonWeight),
@@ -316,7 +317,8 @@ impl Dsb {
         headers: &HeaderMap,
     ) -> Result<F::Output, Refused> {
         let meta = crate::call_meta(headers, self.timeout);
-        invoke_function::<F>(&*self.invoker, &meta, input)
+        self.registry
+            .call::<F>(&meta, input)
             .await
             .map_err(|failure| {
                 let reply = Reply {
