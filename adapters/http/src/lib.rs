@@ -56,6 +56,11 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// Requests served at once, at most; those over it are shed with a 503. `0`: no limit.
     pub max_in_flight: usize,
+    /// The function this process is, when it is one (a Lambda bootstrap): `/` and every path
+    /// no route serves call it, as Function URLs and API Gateway routes send any path. `None`:
+    /// `/` calls the only function hosted, if there is one (OpenFaaS's watchdog forwards
+    /// there), and unknown paths are a 404.
+    pub own_function: Option<&'static str>,
 }
 
 /// Requests in flight at most, by default. Enough to keep both cores of a small machine and a
@@ -73,6 +78,7 @@ impl Default for HttpOptions {
             body_limit: 16 * 1024 * 1024,
             timeout: Duration::from_secs(20),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            own_function: None,
         }
     }
 }
@@ -91,9 +97,16 @@ pub fn router(registry: Registry, options: HttpOptions) -> Router {
 /// limit: routes merged after the limit would escape it.
 pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Router {
     let admission = Admission::new(&options);
-    function_routes(registry, options)
-        .merge(more)
-        .fallback(no_route)
+    let own_function = options.own_function;
+    let shared = Arc::new(Shared { registry, options });
+    let routes = function_routes(shared.clone()).merge(more);
+    let routes = match own_function {
+        Some(_) => routes.fallback(move |headers: HeaderMap, body: Body| {
+            invoke_only(State(shared), headers, body)
+        }),
+        None => routes.fallback(no_route),
+    };
+    routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(admission, admit))
 }
@@ -112,8 +125,7 @@ async fn method_not_allowed(method: axum::http::Method) -> Response {
     into_response(Reply::error(error, status::INVOCATION), "")
 }
 
-fn function_routes(registry: Registry, options: HttpOptions) -> Router {
-    let shared = Arc::new(Shared { registry, options });
+fn function_routes(shared: Arc<Shared>) -> Router {
     Router::new()
         // GET and POST, as the README promises; any other method is a 405 with `Allow`.
         .route("/function/{name}", get(invoke).post(invoke))
@@ -215,12 +227,14 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
     }
 }
 
-/// `/` calls the function when a process hosts exactly one, as behind OpenFaaS's watchdog,
-/// which forwards `<gateway>/function/<name>` to the function's `/`.
+/// `/` calls the process's own function ([`HttpOptions::own_function`]), else the function
+/// when a process hosts exactly one, as behind OpenFaaS's watchdog, which forwards
+/// `<gateway>/function/<name>` to the function's `/`.
 async fn invoke_only(state: State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
     let hosted = state.registry.hosted();
-    let name = match hosted.as_slice() {
-        [only] => only.to_string(),
+    let name = match (state.options.own_function, hosted.as_slice()) {
+        (Some(own), _) => own.to_owned(),
+        (None, [only]) => only.to_string(),
         _ => "(this process hosts several functions: call /function/<name>)".to_owned(),
     };
     invoke(state, Path(name), headers, body).await

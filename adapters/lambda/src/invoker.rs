@@ -127,7 +127,7 @@ pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
     json!({
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": format!("/{function}"),
+        "rawPath": format!("/function/{function}"),
         "rawQueryString": "",
         "headers": headers,
         "requestContext": {
@@ -136,7 +136,7 @@ pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
             "requestId": meta.trace_id.as_ref(),
             "http": {
                 "method": "POST",
-                "path": format!("/{function}"),
+                "path": format!("/function/{function}"),
                 "protocol": "HTTP/1.1",
                 "sourceIp": "127.0.0.1",
                 "userAgent": "deathstar-lambda-invoker",

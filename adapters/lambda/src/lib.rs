@@ -1,28 +1,42 @@
 //! The AWS Lambda adapter. Each function is a `bootstrap` of its own (`src/bin/<name>.rs`, one
 //! line each), which is what `cargo lambda watch`, `cargo lambda build` and SAM expect: they
-//! name a function after its binary. The bootstrap serves API Gateway HTTP (v2), REST (v1),
-//! ALB and Function URL events through `lambda_http`, and calls other functions with the
-//! Lambda Invoke API ([`invoker::LambdaInvoker`]).
+//! name a function after its binary. The bootstrap serves the same axum router as the local
+//! server and the OpenFaaS process ([`deathstar_http::router`]) through `lambda_http::run`, as
+//! the runtime's `http-axum` example does: API Gateway HTTP (v2), REST (v1), ALB and Function
+//! URL events become requests, so the wire path, limits and logs are the other platforms'.
+//! `/function/<name>` calls a hosted function by name (what [`invoker::LambdaInvoker`] sends);
+//! `/` and any other path call the bootstrap's own function (Function URLs and API Gateway
+//! routes). Calls to other functions go through the Lambda Invoke API.
 //!
-//! Configuration is by environment: the storage variables of every adapter (`MONGO_URI`,
-//! `REDIS_SERVER`, `REDIS_PORT`, `DS_NAMESPACE`), `DS_AUTH_SECRET`, `DS_TIMEOUT_SECS` (each
-//! request's deadline), `DS_LAMBDA_PREFIX` (what the physical name of a function adds before its
-//! catalogue name, e.g. `<stack>-`), and optionally `DS_FUNCTIONS` to host a fused group.
+//! Configuration is by environment, the flags of every binary ([`deathstar_startup::Common`]:
+//! `MONGO_URI`, `REDIS_SERVER`, `DS_STORE_TIMEOUT_MS`, `DS_AUTH_SECRET`, `DS_TIMEOUT_SECS`, ...),
+//! plus `DS_LAMBDA_PREFIX` (what the physical name of a function adds before its catalogue name,
+//! e.g. `<stack>-`) and optionally `DS_FUNCTIONS` to host a fused group.
 
 pub mod invoker;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use deathstar_backends::{BackendConfig, open_stores};
-use deathstar_handlers::auth::AuthKey;
-use deathstar_handlers::status;
-use deathstar_handlers::{FunctionError, Invocation, Registry, Reply};
-use lambda_http::{Body, Request, Response, service_fn};
-use tower::ServiceExt;
+use clap::Parser;
+use deathstar_handlers::Registry;
+use deathstar_http::{HttpOptions, router};
+use deathstar_startup::{Common, Timestamps, init_logging, random_auth_key};
 
 /// Largest request body accepted (Lambda's own payload limit is 6 MB).
 const BODY_LIMIT: usize = 6 * 1024 * 1024;
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "A DeathStarBench function as an AWS Lambda bootstrap"
+)]
+struct Args {
+    /// Other functions to host in this process (comma-separated): a fused group.
+    #[arg(long, env = "DS_FUNCTIONS", default_value = "")]
+    functions: String,
+    #[command(flatten)]
+    common: Common,
+}
 
 /// The `main` of every bootstrap: serves `function` until the runtime stops.
 pub fn main(function: &'static str) -> Result<(), lambda_http::Error> {
@@ -32,12 +46,11 @@ pub fn main(function: &'static str) -> Result<(), lambda_http::Error> {
         .block_on(serve(function))
 }
 
-/// What this process hosts: `function`, or the group `DS_FUNCTIONS` names (with it).
-fn hosted(function: &'static str) -> Vec<&'static str> {
-    let group = std::env::var("DS_FUNCTIONS").unwrap_or_default();
+/// What this process hosts: `function`, and the group `functions` names.
+fn hosted(function: &'static str, functions: &str) -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Registry::names()
         .into_iter()
-        .filter(|n| group.split(',').any(|g| g.trim() == *n))
+        .filter(|n| functions.split(',').any(|g| g.trim() == *n))
         .collect();
     if !names.contains(&function) {
         names.push(function);
@@ -46,119 +59,116 @@ fn hosted(function: &'static str) -> Vec<&'static str> {
 }
 
 pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .without_time() // CloudWatch stamps every line
-        .init();
-    let timeout = std::env::var("DS_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .map_or(Duration::from_secs(20), Duration::from_secs);
-    let backends = BackendConfig::from_env();
-    let data_dir = std::env::var("DS_DATA_DIR").unwrap_or_else(|_| "/tmp/deathstar".into());
-    let stores = open_stores(&backends, data_dir.as_ref()).await?;
-    let auth = match std::env::var("DS_AUTH_SECRET") {
-        // As text: a bootstrap's failed `main` prints its error's Debug form.
-        Ok(secret) => AuthKey::configured(&secret, "DS_AUTH_SECRET").map_err(|e| e.to_string())?,
-        Err(_) => {
-            tracing::warn!("no DS_AUTH_SECRET: login tokens only verify in this process");
-            AuthKey::random()
-        }
-    };
-    let remote = Arc::new(invoker::LambdaInvoker::from_env(timeout).await);
-    let group = hosted(function);
+    init_logging(Timestamps::ByPlatform); // CloudWatch stamps every line
+    // Errors as text: a bootstrap's failed `main` prints its error's Debug form.
+    let args = Args::try_parse().map_err(|e| e.to_string())?;
+    let common = &args.common;
+    let stores = common
+        .open_stores(&common.data_dir_or("/tmp/deathstar"))
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let auth = common
+        .auth_key(|| Ok(random_auth_key()))
+        .map_err(|e| format!("{e:#}"))?;
+    let remote = Arc::new(invoker::LambdaInvoker::from_env(common.timeout()).await);
+    let group = hosted(function, &args.functions);
     let registry = Registry::fused(stores, auth, remote, |n| group.contains(&n));
-    tracing::info!(function, hosted = ?group, storage = %backends.describe(), "ready");
-
-    lambda_http::run(service_fn(move |request: Request| {
-        let registry = registry.clone();
-        async move {
-            Ok::<_, std::convert::Infallible>(handle(&registry, function, timeout, request).await)
-        }
-    }))
-    .await
+    let storage = common.backends().describe();
+    tracing::info!(function, hosted = ?group, %storage, "ready");
+    lambda_http::run(router(registry, options(common, function))).await
 }
 
-/// One event: the body is the function's JSON input, whatever the path (API Gateway routes
-/// and Function URLs both land here); the headers carry the call's context.
-async fn handle(
-    registry: &Registry,
-    function: &'static str,
-    timeout: Duration,
-    request: Request,
-) -> Response<Body> {
-    let meta = deathstar_http::call_meta(request.headers(), timeout);
-    let trace_id = meta.trace_id.clone();
-    let body: &[u8] = request.body().as_ref();
-    let reply = if body.len() > BODY_LIMIT {
-        Reply::error(
-            FunctionError::PayloadTooLarge { limit: BODY_LIMIT },
-            status::INVOCATION,
-        )
-    } else {
-        match (deathstar_http::parse_json(body), registry.get(function)) {
-            (Err(error), _) => Reply::error(error, status::INVOCATION),
-            (_, None) => Reply::error(
-                FunctionError::UnknownFunction(function.into()),
-                status::INVOCATION,
-            ),
-            (Ok(body), Some(service)) => service
-                .oneshot(Invocation::new(body, meta))
-                .await
-                .unwrap_or_else(|never| match never {}),
-        }
-    };
-    tracing::info!(function, status = reply.status, trace_id = %trace_id, "call");
-    Response::builder()
-        .status(reply.status)
-        .header("content-type", "application/json")
-        .header(deathstar_http::REQUEST_ID, trace_id.as_ref())
-        .body(Body::Text(reply.body.to_string()))
-        .expect("a status and two valid headers make a response")
+/// The edge's options for the bootstrap of `function`.
+fn options(common: &Common, function: &'static str) -> HttpOptions {
+    HttpOptions {
+        body_limit: BODY_LIMIT,
+        own_function: Some(function),
+        ..common.http_options()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use deathstar_handlers::CallMeta;
+    use deathstar_handlers::auth::AuthKey;
     use deathstar_handlers::store::Stores;
+    use tower::ServiceExt;
 
-    fn registry(dir: &std::path::Path) -> Registry {
-        Registry::in_process(Stores::embedded(dir).unwrap(), AuthKey::new("k"))
+    /// The bootstrap of `get-user-id` as `lambda_http::run` drives it: events in, responses out.
+    fn bootstrap(dir: &std::path::Path) -> axum::Router {
+        let stores = Stores::embedded(dir).unwrap();
+        let registry = Registry::in_process(stores, AuthKey::new("k"));
+        let options = HttpOptions {
+            own_function: Some("get-user-id"),
+            ..HttpOptions::default()
+        };
+        router(registry, options)
     }
 
-    /// What the invoker sends is an event `lambda_http` accepts, and what `handle` answers is
-    /// a response the invoker reads back.
+    /// `event` through the bootstrap: the status, the trace id header and the body.
+    async fn answer(dir: &std::path::Path, event: serde_json::Value) -> (u16, String, Vec<u8>) {
+        let request = lambda_http::request::from_str(&event.to_string()).expect("a v2 event");
+        let response = bootstrap(dir).oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let trace_id = response.headers()[deathstar_http::REQUEST_ID]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, trace_id, body.to_vec())
+    }
+
+    /// What the invoker sends is an event `lambda_http` accepts, and what the router answers
+    /// is a response the invoker reads back.
     #[tokio::test]
     async fn an_invocation_round_trips_through_the_event_shapes() {
         let dir = tempfile::tempdir().unwrap();
-        let registry = registry(dir.path());
         let body = serde_json::json!({"username": "ghost"});
         let event = invoker::http_event("get-user-id", &body, &CallMeta::new("trace-1"));
-        let request = lambda_http::request::from_str(&event.to_string()).expect("a v2 event");
-        let response = handle(&registry, "get-user-id", Duration::from_secs(5), request).await;
-        assert_eq!(response.status(), 404);
-        assert_eq!(response.headers()[deathstar_http::REQUEST_ID], "trace-1");
+        let (status, trace_id, body) = answer(dir.path(), event).await;
+        assert_eq!((status, trace_id.as_str()), (404, "trace-1"));
         let gateway_response = serde_json::json!({
-            "statusCode": response.status().as_u16(),
-            "body": std::str::from_utf8(response.body().as_ref()).unwrap(),
+            "statusCode": status,
+            "body": std::str::from_utf8(&body).unwrap(),
         });
         let reply = invoker::reply_of("get-user-id", &gateway_response).unwrap();
         assert_eq!(reply.body["status"], "UsernameNotFoundError");
     }
 
+    /// A Function URL or an API Gateway route sends its own path: any path is the bootstrap's
+    /// own function.
+    #[tokio::test]
+    async fn any_other_path_is_the_bootstraps_own_function() {
+        let dir = tempfile::tempdir().unwrap();
+        for path in ["/", "/get-user-id", "/some/route"] {
+            let mut event = invoker::http_event(
+                "get-user-id",
+                &serde_json::json!({"username": "ghost"}),
+                &CallMeta::new("t"),
+            );
+            event["rawPath"] = path.into();
+            event["requestContext"]["http"]["path"] = path.into();
+            let (status, _, body) = answer(dir.path(), event).await;
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(
+                (status, body["status"].as_str()),
+                (404, Some("UsernameNotFoundError")),
+                "{path}"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_body_that_is_not_json_is_a_400() {
         let dir = tempfile::tempdir().unwrap();
-        let registry = registry(dir.path());
         let mut event =
             invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::new("t"));
         event["body"] = "{oops".into();
-        let request = lambda_http::request::from_str(&event.to_string()).unwrap();
-        let response = handle(&registry, "get-user-id", Duration::from_secs(5), request).await;
-        assert_eq!(response.status(), 400);
+        let (status, _, _) = answer(dir.path(), event).await;
+        assert_eq!(status, 400);
     }
 
     /// One bootstrap per function of the catalogue, named after it, and nothing else.

@@ -18,11 +18,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::{HttpOptions, dsb, router_with};
+use deathstar_startup::{Common, Timestamps, init_logging, random_auth_key};
 
 const SECRETS: &str = "/var/openfaas/secrets";
 
@@ -47,73 +47,54 @@ struct Args {
     /// Call other functions directly at this URL (`{name}` is replaced) instead of the gateway.
     #[arg(long, env = "DS_FUNCTION_URL_TEMPLATE")]
     function_url_template: Option<String>,
-    /// The watchdog's exec timeout (Go duration: `20s`, `1m30s`): each request's deadline.
-    #[arg(long, env = "exec_timeout", default_value = "20s", value_parser = go_duration)]
-    exec_timeout: Duration,
-    /// Embedded store directory, when there is no MongoDB (only one process may use it).
-    #[arg(long, env = "DS_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
-    #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
-    store_timeout_ms: u64,
-    /// Requests served at once; those over it are answered 503 with `Retry-After` (0: no limit).
-    #[arg(long, env = "DS_MAX_IN_FLIGHT", default_value_t = deathstar_http::DEFAULT_MAX_IN_FLIGHT)]
-    max_in_flight: usize,
+    /// The watchdog's exec timeout (Go duration: `20s`, `1m30s`): each request's deadline,
+    /// in place of `--timeout-secs`.
+    #[arg(long, env = "exec_timeout", value_parser = go_duration)]
+    exec_timeout: Option<Duration>,
     /// Also serve DeathStarBench's `/wrk2-api/` routes (calling functions here or remote).
     #[arg(long, env = "DS_DSB_ROUTES", default_value_t = false)]
     dsb_routes: bool,
+    #[command(flatten)]
+    common: Common,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    let args = Args::parse();
+    init_logging(Timestamps::Written);
+    let mut args = Args::parse();
+    if args.common.mongo_uri.is_none() {
+        args.common.mongo_uri = secret("mongo-uri");
+    }
+    let common = &args.common;
+    let timeout = args.exec_timeout.unwrap_or(common.timeout());
 
     let wanted = wanted_functions(&args.functions)?;
-    let mut backends = BackendConfig::from_env();
-    backends.timeout = Duration::from_millis(args.store_timeout_ms);
-    if backends.mongo_uri.is_none() {
-        backends.mongo_uri = secret("mongo-uri");
-    }
-    let stores = open_stores(&backends, &args.data_dir)
-        .await
-        .with_context(|| format!("opening the stores ({})", backends.describe()))?;
-    let configured = match std::env::var("DS_AUTH_SECRET") {
-        Ok(value) => Some((value, "DS_AUTH_SECRET")),
-        Err(_) => secret("auth-secret").map(|value| (value, "the auth-secret secret")),
-    };
-    let auth = match configured {
-        Some((secret, source)) => AuthKey::configured(&secret, source)?,
-        None => {
-            tracing::warn!("no DS_AUTH_SECRET or auth-secret secret: tokens only verify here");
-            AuthKey::random()
-        }
-    };
+    let stores = common.open_stores(&common.data_dir_or("./data")).await?;
+    let auth = common.auth_key(|| match secret("auth-secret") {
+        Some(value) => Ok(AuthKey::configured(&value, "the auth-secret secret")?),
+        None => Ok(random_auth_key()),
+    })?;
     let urls = match &args.function_url_template {
         Some(template) => FunctionUrls::Template(template.clone()),
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
-    let remote = Arc::new(GatewayInvoker::new(urls, args.exec_timeout));
+    let remote = Arc::new(GatewayInvoker::new(urls, timeout));
     let registry = Registry::fused(stores, auth.clone(), remote, |name| wanted.contains(&name));
-    let hosted = registry.hosted();
     let options = HttpOptions {
-        timeout: args.exec_timeout,
-        max_in_flight: args.max_in_flight,
-        ..HttpOptions::default()
+        timeout,
+        ..common.http_options()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    tracing::info!(listen = %args.listen, functions = ?hosted, storage = %backends.describe(), "serving");
+    let storage = common.backends().describe();
+    tracing::info!(listen = %args.listen, functions = ?registry.hosted(), %storage, "serving");
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {
-        dsb_routes = dsb::router(registry.clone(), args.exec_timeout, auth);
+        dsb_routes = dsb::router(registry.clone(), timeout, auth);
     }
-    let app = router_with(registry.clone(), options, dsb_routes);
+    let app = router_with(registry, options, dsb_routes);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

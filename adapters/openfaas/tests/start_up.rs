@@ -17,5 +17,5 @@ fn an_empty_auth_secret_is_refused_at_start_up() {
         .expect("deathstar-openfaas runs");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "started with an empty secret");
-    assert!(stderr.contains("DS_AUTH_SECRET is empty"), "{stderr}");
+    assert!(stderr.contains("(DS_AUTH_SECRET) is empty"), "{stderr}");
 }

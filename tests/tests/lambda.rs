@@ -1,12 +1,19 @@
-//! The whole-network flows with every function as a Lambda bootstrap under `cargo lambda
-//! watch` (AWS's local emulator, one process per function), calls between functions going
-//! through the Lambda invoker against watch's Invoke API.
+//! The Lambda bootstraps as processes: what one refuses at start-up, and the whole-network
+//! flows with every function as a bootstrap under `cargo lambda watch` (AWS's local emulator,
+//! one process per function), calls between functions going through the Lambda invoker
+//! against watch's Invoke API.
+//!
+//! Here, not in the Lambda crate's own tests: there, `cargo test` would link all 31
+//! bootstraps once more for the tests, with the test build's features, beside the build that
+//! `cargo lambda watch` runs (2.4 GB of disk and as many link steps). Here the one build is
+//! `cargo build -p deathstar-lambda --bins`, which watch then reuses.
 //!
 //! Needs `cargo lambda` (`DS_PLATFORM_BIN` from `scripts/platform-tools.sh`) and MongoDB +
 //! Redis (the bootstraps are separate processes, so they cannot share an embedded store).
 //! Without them the tests skip, unless `DS_REQUIRE_BACKENDS=1`.
 
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,9 +33,45 @@ impl Drop for Watch {
     }
 }
 
-/// The bootstraps, built once before any emulator starts them (watch would otherwise build
-/// each on its first call, all at once).
-static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+/// The workspace's root.
+const WORKSPACE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+
+/// The bootstraps, built once (as `cargo lambda watch` builds them, so that it finds them
+/// built instead of building each on its first call, all at once); the directory they are in.
+async fn bootstraps() -> PathBuf {
+    static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            let status = tokio::process::Command::new(env!("CARGO"))
+                .args(["build", "-p", "deathstar-lambda", "--bins"])
+                .current_dir(WORKSPACE)
+                .status()
+                .await
+                .unwrap();
+            assert!(status.success(), "building the bootstraps failed");
+        })
+        .await;
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| PathBuf::from(WORKSPACE).join("target"), PathBuf::from);
+    target.join("debug")
+}
+
+/// An empty signing secret would let anyone forge login tokens, so a set-but-empty
+/// `DS_AUTH_SECRET` stops a bootstrap before it asks the runtime for an event.
+#[tokio::test]
+async fn an_empty_auth_secret_is_refused_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(bootstraps().await.join("get-user-id"))
+        .env("DS_DATA_DIR", dir.path())
+        .env("DS_AUTH_SECRET", "")
+        .env_remove("MONGO_URI")
+        .env_remove("REDIS_SERVER")
+        .output()
+        .expect("the bootstrap runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "started with an empty secret");
+    assert!(stderr.contains("(DS_AUTH_SECRET) is empty"), "{stderr}");
+}
 
 async fn watch() -> Option<Net> {
     let config = Backend::MongoRedis.config()?;
@@ -41,18 +84,7 @@ async fn watch() -> Option<Net> {
         eprintln!("skipped: no cargo lambda (scripts/platform-tools.sh provides it)");
         return None;
     };
-    let workspace = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-    BUILT
-        .get_or_init(|| async {
-            let status = tokio::process::Command::new(env!("CARGO"))
-                .args(["build", "-p", "deathstar-lambda", "--bins"])
-                .current_dir(workspace)
-                .status()
-                .await
-                .unwrap();
-            assert!(status.success(), "building the bootstraps failed");
-        })
-        .await;
+    bootstraps().await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -76,7 +108,7 @@ async fn watch() -> Option<Net> {
             &port.to_string(),
         ])
         .args(["--package", "deathstar-lambda"])
-        .current_dir(workspace)
+        .current_dir(WORKSPACE)
         .env("PATH", path)
         .env("DS_AUTH_SECRET", TEST_SECRET)
         .env("DS_NAMESPACE", &config.namespace)

@@ -1,0 +1,204 @@
+//! What every binary starts with — the local server, the OpenFaaS function process and the
+//! Lambda bootstraps: where the stores are, the secret that signs login tokens, each request's
+//! deadline, the admission limit and the log format. One set of flags (each also an
+//! environment variable, which is how OpenFaaS and Lambda configure a process), flattened into
+//! each binary's own arguments with `#[command(flatten)]`; what differs per platform (the
+//! data directory's default, where a missing secret comes from) is the binary's to say.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use deathstar_backends::{BackendConfig, open_stores};
+use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::store::{Stores, embedded};
+use deathstar_http::HttpOptions;
+
+/// The flags every binary shares.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Directory of the embedded store (created if missing) when there is no MongoDB.
+    #[arg(long, env = "DS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Secret that signs login tokens; every process of a deployment needs the same one.
+    #[arg(long, env = "DS_AUTH_SECRET", hide_env_values = true)]
+    pub auth_secret: Option<String>,
+    /// Deadline of each request, in seconds; every function it calls inherits it.
+    #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
+    pub timeout_secs: u64,
+    /// Requests served at once; those over it are answered 503 with `Retry-After` (0: no limit).
+    #[arg(long, env = "DS_MAX_IN_FLIGHT", default_value_t = deathstar_http::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+    /// MongoDB connection string; durable stores go there instead of the data dir.
+    #[arg(long, env = "MONGO_URI", hide_env_values = true)]
+    pub mongo_uri: Option<String>,
+    /// Redis host; post and timeline caches go there.
+    #[arg(long, env = "REDIS_SERVER")]
+    pub redis_server: Option<String>,
+    #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
+    pub redis_port: u16,
+    /// How long a storage call waits for MongoDB or Redis before answering 503, in ms.
+    #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
+    pub store_timeout_ms: u64,
+    /// Prefix of MongoDB collection names and Redis keys (to share servers); empty: the seed's.
+    #[arg(long, env = "DS_NAMESPACE", default_value = "")]
+    pub namespace: String,
+    /// When the embedded store flushes its log to the disk: `always` (before answering each
+    /// write) or an interval such as `100ms` (MongoDB's default journal interval).
+    #[arg(long, env = "DS_FSYNC", default_value = "100ms")]
+    pub fsync: embedded::Sync,
+}
+
+impl Common {
+    /// Where the stores are, as the backends take it.
+    pub fn backends(&self) -> BackendConfig {
+        // An empty variable is no server: `MONGO_URI=` in a descriptor means "none".
+        let set = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+        BackendConfig {
+            mongo_uri: set(&self.mongo_uri),
+            redis_server: set(&self.redis_server),
+            redis_port: Some(self.redis_port),
+            timeout: Duration::from_millis(self.store_timeout_ms),
+            namespace: self.namespace.clone(),
+            sync: self.fsync,
+        }
+    }
+
+    /// Each request's deadline.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+
+    /// The HTTP edge's options from these flags.
+    pub fn http_options(&self) -> HttpOptions {
+        HttpOptions {
+            timeout: self.timeout(),
+            max_in_flight: self.max_in_flight,
+            ..HttpOptions::default()
+        }
+    }
+
+    /// The data directory: the flag's, else `default`.
+    pub fn data_dir_or(&self, default: &str) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(|| default.into())
+    }
+
+    /// Opens the stores, the embedded one in `data_dir` (created owner-only) when there is no
+    /// MongoDB.
+    pub async fn open_stores(&self, data_dir: &Path) -> anyhow::Result<Stores> {
+        let backends = self.backends();
+        if backends.mongo_uri.is_none() {
+            embedded::create_private_dir(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+        }
+        open_stores(&backends, data_dir)
+            .await
+            .with_context(|| format!("opening the stores ({})", backends.describe()))
+    }
+
+    /// The signing key from `--auth-secret` (refused if blank), else from `fallback` — a
+    /// stored secret, a platform's secret file, or a random one — which says where it came
+    /// from.
+    pub fn auth_key(
+        &self,
+        fallback: impl FnOnce() -> anyhow::Result<AuthKey>,
+    ) -> anyhow::Result<AuthKey> {
+        match &self.auth_secret {
+            Some(secret) => Ok(AuthKey::configured(
+                secret,
+                "--auth-secret (DS_AUTH_SECRET)",
+            )?),
+            None => fallback(),
+        }
+    }
+}
+
+/// A random signing key, with the warning that tokens it signs verify only in this process.
+pub fn random_auth_key() -> AuthKey {
+    tracing::warn!("no DS_AUTH_SECRET: login tokens only verify in this process");
+    AuthKey::random()
+}
+
+/// How log lines start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamps {
+    /// The process writes its own (a terminal, a container log).
+    Written,
+    /// The platform stamps every line (CloudWatch): no second timestamp.
+    ByPlatform,
+}
+
+/// Logs to stderr at `RUST_LOG`'s level (`info` by default).
+pub fn init_logging(timestamps: Timestamps) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match timestamps {
+        Timestamps::Written => logs.init(),
+        Timestamps::ByPlatform => logs.without_time().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Binary {
+        #[command(flatten)]
+        common: Common,
+    }
+
+    fn parse(args: &[&str]) -> Common {
+        let args = std::iter::once("binary").chain(args.iter().copied());
+        Binary::try_parse_from(args).unwrap().common
+    }
+
+    #[test]
+    fn flags_become_the_backends_and_the_edges_options() {
+        let common = parse(&[
+            "--mongo-uri",
+            "mongodb://127.0.0.1:1/",
+            "--store-timeout-ms",
+            "250",
+            "--timeout-secs",
+            "7",
+            "--max-in-flight",
+            "3",
+        ]);
+        let backends = common.backends();
+        assert_eq!(
+            backends.mongo_uri.as_deref(),
+            Some("mongodb://127.0.0.1:1/")
+        );
+        assert_eq!(backends.timeout, Duration::from_millis(250));
+        assert_eq!(common.http_options().timeout, Duration::from_secs(7));
+        assert_eq!(common.http_options().max_in_flight, 3);
+    }
+
+    #[test]
+    fn a_blank_server_is_no_server() {
+        let common = parse(&["--mongo-uri", " ", "--redis-server", ""]);
+        assert_eq!(common.backends().mongo_uri, None);
+        assert_eq!(common.backends().redis_server, None);
+    }
+
+    #[test]
+    fn a_blank_secret_is_refused_and_a_missing_one_falls_back() {
+        let blank = parse(&["--auth-secret", "  "]);
+        assert!(blank.auth_key(|| unreachable!()).is_err());
+        let missing = parse(&[]);
+        let mut fell_back = false;
+        missing
+            .auth_key(|| {
+                fell_back = true;
+                Ok(AuthKey::new("k"))
+            })
+            .unwrap();
+        assert!(fell_back);
+    }
+}
