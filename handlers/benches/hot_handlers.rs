@@ -83,7 +83,7 @@ fn timeline_read(c: &mut Criterion) {
         "home-timeline-read-frontend: 10 posts, embedded, JSON in and out",
         |b| {
             b.iter(|| {
-                let invocation = Invocation::new(input.clone(), CallMeta::new("bench"));
+                let invocation = Invocation::new(input.clone(), CallMeta::root());
                 let reply = runtime.block_on(read.clone().oneshot(invocation)).unwrap();
                 assert_eq!(reply.status, 200);
                 black_box(reply)
@@ -95,11 +95,8 @@ fn timeline_read(c: &mut Criterion) {
         "home-timeline-read-frontend: 10 posts, embedded, bytes in and out (HTTP edge)",
         |b| {
             b.iter(|| {
-                let call = registry.call_wire(
-                    "home-timeline-read-frontend",
-                    &body,
-                    CallMeta::new("bench"),
-                );
+                let call =
+                    registry.call_wire("home-timeline-read-frontend", &body, CallMeta::root());
                 let reply = runtime.block_on(call.unwrap());
                 assert_eq!(reply.status, 200);
                 black_box(reply)
@@ -117,7 +114,7 @@ fn timeline_read(c: &mut Criterion) {
                     start: 0,
                     stop: 10,
                 };
-                let meta = CallMeta::new("bench");
+                let meta = CallMeta::root();
                 let call = registry.call::<HomeTimelineReadFrontend>(&meta, input);
                 black_box(runtime.block_on(call).unwrap())
             })

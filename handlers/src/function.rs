@@ -150,7 +150,7 @@ impl<F: Function> Hosted<F> {
         if let Err(error) = &result
             && error.http_status() >= 500
         {
-            tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id, %error, "function failed");
+            tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id(), %error, "function failed");
         }
         result
     }

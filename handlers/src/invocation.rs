@@ -1,39 +1,65 @@
 //! One call of a function: its JSON body and the context that travels with every call.
 //!
-//! The context ([`CallMeta`]) is what a caller hands on to the functions it calls: the trace id
-//! that ties the call tree together in logs, the deadline of the whole request, and the end
-//! user's login token. Adapters build it from the incoming request; the [`Invoker`] carries it
-//! to callees (as headers over HTTP), so that signed internal calls can be added without
-//! touching a function.
-//!
-//! [`Invoker`]: crate::Invoker
+//! The context ([`CallMeta`]) is the one value a call carries besides its input: where it is in
+//! its trace, the deadline of the whole request, who it acts for, and the credentials that
+//! prove it. An edge reads it from the incoming request once (`deathstar_http::context`); every
+//! invoker stamps it on the calls it makes once (as headers over HTTP and in Lambda events, by
+//! value in-process). A function reads it from its [`Ctx`](crate::Ctx); nothing else does.
 
 use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::time::Instant;
 
+use crate::trace::TraceContext;
+
 #[derive(Debug, Clone, Default)]
 pub struct CallMeta {
-    /// Correlates every call made on behalf of one client request.
-    pub trace_id: Arc<str>,
+    /// The call's trace and span (W3C Trace Context): ties every call made on behalf of one
+    /// client request together.
+    pub trace: TraceContext,
     /// When the whole request must be answered; callees inherit it.
     pub deadline: Option<Instant>,
-    /// The end user's login token, as presented to the first function.
+    /// Who the call acts for, as the edge found it.
+    pub identity: Identity,
+    /// The end user's login token as presented to the first function, handed on so that an
+    /// edge in another process verifies it itself.
     pub auth_token: Option<Arc<str>>,
 }
 
+/// Who a call acts for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Identity {
+    /// No login token came with the request.
+    #[default]
+    Anonymous,
+    /// A login token this deployment signed, unexpired.
+    User(Principal),
+    /// A login token came and was refused (forged, expired, malformed): why.
+    Refused(String),
+}
+
+/// A user proven by a login token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub user_id: String,
+    pub username: String,
+}
+
 impl CallMeta {
-    pub fn new(trace_id: impl Into<Arc<str>>) -> Self {
-        CallMeta {
-            trace_id: trace_id.into(),
-            ..CallMeta::default()
-        }
+    /// The context of a call that starts a trace, acting for nobody, with no deadline.
+    pub fn root() -> Self {
+        CallMeta::default()
     }
 
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.deadline = Some(Instant::now() + timeout);
         self
+    }
+
+    /// The trace id, for log lines.
+    pub fn trace_id(&self) -> crate::trace::TraceId {
+        self.trace.trace_id
     }
 }
 

@@ -29,11 +29,12 @@ pub mod openapi;
 pub mod registry;
 pub mod status;
 pub mod store;
+pub mod trace;
 pub mod validate;
 
 pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
 pub use function::{Ctx, Function};
-pub use invocation::{CallMeta, Invocation};
+pub use invocation::{CallMeta, Identity, Invocation, Principal};
 pub use invoker::{InvokeError, Invoker};
 pub use registry::{FunctionService, Registry};

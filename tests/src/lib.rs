@@ -96,11 +96,7 @@ impl Net {
     pub async fn over_http_on(config: BackendConfig) -> Net {
         let (registry, dir) = registry(&config).await;
         // As the local server: the functions and DeathStarBench's routes.
-        let dsb = deathstar_http::dsb::router(
-            registry.clone(),
-            Duration::from_secs(20),
-            AuthKey::new(TEST_SECRET),
-        );
+        let dsb = deathstar_http::dsb::router(registry.clone(), Duration::from_secs(20));
         let app = deathstar_http::router_with(registry, Default::default(), dsb);
         let base = serve(app).await;
         Net {
@@ -152,14 +148,14 @@ impl Net {
                         body: json!({"status": "FunctionNotFoundError"}),
                     };
                 };
-                let meta = CallMeta::new("test").with_timeout(Duration::from_secs(20));
+                let meta = CallMeta::root().with_timeout(Duration::from_secs(20));
                 service
                     .oneshot(Invocation::new(body, meta))
                     .await
                     .unwrap_or_else(|never| match never {})
             }
             Target::Invoker(invoker) => {
-                let meta = CallMeta::new("test").with_timeout(Duration::from_secs(60));
+                let meta = CallMeta::root().with_timeout(Duration::from_secs(60));
                 invoker
                     .invoke(function, body, &meta)
                     .await
@@ -192,7 +188,7 @@ impl Net {
         let answer = async {
             match &self.target {
                 Target::InProcess(registry) => {
-                    let meta = CallMeta::new("raw").with_timeout(deadline);
+                    let meta = CallMeta::root().with_timeout(deadline);
                     let Some(call) = registry.call_wire(function, &body, meta) else {
                         return Err(format!("no function {function}"));
                     };

@@ -183,7 +183,7 @@ pub async fn launch(
         |_| false,
     );
     processes.push(Box::new(unused));
-    let dsb = dsb::router(registry, Duration::from_secs(20), AuthKey::new(secret));
+    let dsb = dsb::router(registry, Duration::from_secs(20));
     let app = axum::Router::new()
         .route("/function/{name}", any(forward))
         .with_state(gateway)

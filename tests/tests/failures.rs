@@ -29,7 +29,7 @@ async fn an_unreachable_callee_is_a_502_that_names_it() {
         &registry,
         "register-user",
         json!({"username": "a", "first_name": "A", "last_name": "B", "password": "p"}),
-        CallMeta::new("t"),
+        CallMeta::root(),
     )
     .await;
     assert_eq!(reply.status, 502, "{}", reply.body);
@@ -53,7 +53,7 @@ async fn a_failure_deep_in_compose_is_nested_at_every_level() {
         &registry,
         "register-user",
         json!({"username": "a", "first_name": "A", "last_name": "B", "password": "p"}),
-        CallMeta::new("t"),
+        CallMeta::root(),
     )
     .await;
     let user_id = user.body["user"]["user_id"].clone();
@@ -61,7 +61,7 @@ async fn a_failure_deep_in_compose_is_nested_at_every_level() {
         &registry,
         "compose-post-frontend",
         json!({"user_id": user_id, "username": "a", "post_type": 0, "text": "see http://x.org"}),
-        CallMeta::new("t"),
+        CallMeta::root(),
     )
     .await;
     assert_eq!(reply.status, 502, "{}", reply.body);
@@ -78,7 +78,7 @@ async fn a_failure_deep_in_compose_is_nested_at_every_level() {
         &registry,
         "user-timeline-read-frontend",
         json!({"user_id": user_id, "start": 0, "stop": 10}),
-        CallMeta::new("t"),
+        CallMeta::root(),
     )
     .await;
     assert_eq!(timeline.body["posts"], json!([]));
@@ -87,7 +87,7 @@ async fn a_failure_deep_in_compose_is_nested_at_every_level() {
 #[tokio::test]
 async fn a_request_past_its_deadline_is_a_504() {
     let (registry, _dir) = partial_registry(|_| true);
-    let meta = CallMeta::new("t").with_timeout(Duration::ZERO);
+    let meta = CallMeta::root().with_timeout(Duration::ZERO);
     tokio::time::sleep(Duration::from_millis(5)).await;
     let reply = call(&registry, "get-user-id", json!({"username": "a"}), meta).await;
     assert_eq!(reply.status, 504, "{}", reply.body);

@@ -1,6 +1,6 @@
 //! The OpenFaaS gateway [`Invoker`]: calls `<gateway>/function/<name>` over HTTP (reqwest,
 //! pooled connections), or a per-function URL for direct in-cluster calls, carrying the call's
-//! context in headers (see [`crate::meta_headers`]). A reply larger than [`REPLY_LIMIT`] is a
+//! context in headers (see [`crate::context::stamp`]). A reply larger than [`REPLY_LIMIT`] is a
 //! transport failure, found while reading it chunk by chunk: a callee gone wrong cannot make its
 //! caller hold an unbounded body in memory.
 
@@ -121,7 +121,7 @@ impl Invoker for GatewayInvoker {
                 .post(self.urls.url(function))
                 .timeout(timeout)
                 .json(&body);
-            for (name, value) in crate::meta_headers(meta) {
+            for (name, value) in crate::context::stamp(meta) {
                 request = request.header(name, value);
             }
             let response = request.send().await.map_err(|e| {
@@ -178,7 +178,7 @@ mod tests {
     async fn call(url: String, limit: usize) -> Result<Reply, InvokeError> {
         let invoker = GatewayInvoker::new(FunctionUrls::Template(url), Duration::from_secs(20))
             .with_reply_limit(limit);
-        let meta = CallMeta::new("t").with_timeout(Duration::from_secs(20));
+        let meta = CallMeta::root().with_timeout(Duration::from_secs(20));
         let started = std::time::Instant::now();
         let result = invoker.invoke("callee", json!({}), &meta).await;
         assert!(started.elapsed() < Duration::from_secs(10), "read too long");

@@ -13,6 +13,7 @@
 //! queueing without end; and the body's read counts against the request's deadline.
 
 pub mod client;
+pub mod context;
 pub mod dsb;
 
 use std::sync::Arc;
@@ -26,27 +27,11 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use deathstar_handlers::status;
-use deathstar_handlers::{CallMeta, FunctionError, Registry, Reply, WireReply};
+use deathstar_handlers::{FunctionError, Registry, Reply, WireReply};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
-/// Header carrying the trace id of a call tree, in and out.
-pub const REQUEST_ID: &str = "x-request-id";
-/// Header carrying what is left of the caller's deadline, in milliseconds.
-pub const DEADLINE_MS: &str = "x-ds-deadline-ms";
-
-/// The headers that carry `meta` to a function served by [`router`].
-pub fn meta_headers(meta: &CallMeta) -> Vec<(&'static str, String)> {
-    let mut headers = vec![(REQUEST_ID, meta.trace_id.to_string())];
-    if let Some(at) = meta.deadline {
-        let left = at.saturating_duration_since(tokio::time::Instant::now());
-        headers.push((DEADLINE_MS, left.as_millis().to_string()));
-    }
-    if let Some(token) = &meta.auth_token {
-        headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {token}")));
-    }
-    headers
-}
+pub use context::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -183,7 +168,7 @@ impl Admission {
             return Ok(request);
         }
         let (parts, body) = request.into_parts();
-        let timeout = request_timeout(&parts.headers, self.timeout);
+        let timeout = context::request_timeout(&parts.headers, self.timeout);
         let error = match tokio::time::timeout(timeout, to_bytes(body, self.body_limit)).await {
             Ok(Ok(bytes)) => return Ok(Request::from_parts(parts, Body::from(bytes))),
             Ok(Err(_)) => FunctionError::PayloadTooLarge {
@@ -191,7 +176,7 @@ impl Admission {
             },
             Err(_elapsed) => FunctionError::BodyTimeout,
         };
-        let trace_id = trace_id(&parts.headers);
+        let trace_id = context::trace(&parts.headers).trace_id.to_string();
         Err(into_response(
             Reply::error(error, status::INVOCATION),
             &trace_id,
@@ -213,7 +198,7 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
         Some((permits, limit)) => match permits.clone().try_acquire_owned() {
             Ok(permit) => Some(permit),
             Err(_) => {
-                let trace_id = trace_id(request.headers());
+                let trace_id = context::trace(request.headers()).trace_id.to_string();
                 // Debug, not info: a line per shed request would cost the CPU that is short.
                 tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
                 let error = FunctionError::Overloaded { limit: *limit };
@@ -247,8 +232,8 @@ async fn invoke(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let meta = call_meta(&headers, shared.options.timeout);
-    let trace_id = meta.trace_id.clone();
+    let meta = context::read(&headers, shared.options.timeout, shared.registry.auth());
+    let trace_id = meta.trace_id().to_string();
     let unknown = |name: &str| {
         let error = FunctionError::UnknownFunction(name.to_owned());
         WireReply::from(Reply::error(error, status::INVOCATION))
@@ -287,42 +272,6 @@ async fn invoke(
         "call"
     );
     wire_response(reply, &trace_id)
-}
-
-/// The call context of an incoming request: its trace id (kept from the caller when given),
-/// its deadline (the caller's, if sooner than `timeout`) and the end user's bearer token.
-pub fn call_meta(headers: &HeaderMap, timeout: Duration) -> CallMeta {
-    let timeout = request_timeout(headers, timeout);
-    let trace_id = trace_id(headers);
-    let auth_token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(Arc::from);
-    CallMeta {
-        auth_token,
-        ..CallMeta::new(trace_id).with_timeout(timeout)
-    }
-}
-
-/// How long a request may take: `timeout`, or what is left of the caller's deadline if sooner.
-fn request_timeout(headers: &HeaderMap, timeout: Duration) -> Duration {
-    let callers = headers
-        .get(DEADLINE_MS)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .map(Duration::from_millis);
-    callers.map_or(timeout, |c| c.min(timeout))
-}
-
-/// The caller's trace id when it gave a usable one, else a new one.
-fn trace_id(headers: &HeaderMap) -> String {
-    headers
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 /// A request body as JSON; an empty body is `{}`. Every transport decodes bodies with this.

@@ -25,8 +25,8 @@ struct Server {
 async fn serve(options: HttpOptions) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let auth = AuthKey::random();
-    let registry = Registry::in_process(embedded::open(dir.path()).unwrap(), auth.clone());
-    let dsb = dsb::router(registry.clone(), options.timeout, auth);
+    let registry = Registry::in_process(embedded::open(dir.path()).unwrap(), auth);
+    let dsb = dsb::router(registry.clone(), options.timeout);
     let app = router_with(registry, options, dsb);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -121,7 +121,7 @@ impl LambdaInvoker {
 pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
     let mut headers = serde_json::Map::new();
     headers.insert("content-type".into(), "application/json".into());
-    for (name, value) in deathstar_http::meta_headers(meta) {
+    for (name, value) in deathstar_http::context::stamp(meta) {
         headers.insert(name.into(), value.into());
     }
     json!({
@@ -133,7 +133,7 @@ pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
         "requestContext": {
             "routeKey": "$default",
             "stage": "$default",
-            "requestId": meta.trace_id.as_ref(),
+            "requestId": meta.trace_id().to_string(),
             "http": {
                 "method": "POST",
                 "path": format!("/function/{function}"),
@@ -261,7 +261,7 @@ mod tests {
     async fn call(endpoint: String, limit: usize) -> Result<Reply, InvokeError> {
         let timeout = Duration::from_secs(20);
         let invoker = LambdaInvoker::local_with_reply_limit(&endpoint, timeout, limit).await;
-        let meta = CallMeta::new("t").with_timeout(timeout);
+        let meta = CallMeta::root().with_timeout(timeout);
         let started = std::time::Instant::now();
         let result = invoker.invoke("callee", json!({}), &meta).await;
         assert!(started.elapsed() < Duration::from_secs(10), "read too long");

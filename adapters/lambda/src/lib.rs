@@ -127,9 +127,11 @@ mod tests {
     async fn an_invocation_round_trips_through_the_event_shapes() {
         let dir = tempfile::tempdir().unwrap();
         let body = serde_json::json!({"username": "ghost"});
-        let event = invoker::http_event("get-user-id", &body, &CallMeta::new("trace-1"));
+        let meta = CallMeta::root();
+        let event = invoker::http_event("get-user-id", &body, &meta);
         let (status, trace_id, body) = answer(dir.path(), event).await;
-        assert_eq!((status, trace_id.as_str()), (404, "trace-1"));
+        // The caller's trace continues.
+        assert_eq!((status, trace_id), (404, meta.trace_id().to_string()));
         let gateway_response = serde_json::json!({
             "statusCode": status,
             "body": std::str::from_utf8(&body).unwrap(),
@@ -147,7 +149,7 @@ mod tests {
             let mut event = invoker::http_event(
                 "get-user-id",
                 &serde_json::json!({"username": "ghost"}),
-                &CallMeta::new("t"),
+                &CallMeta::root(),
             );
             event["rawPath"] = path.into();
             event["requestContext"]["http"]["path"] = path.into();
@@ -165,7 +167,7 @@ mod tests {
     async fn a_body_that_is_not_json_is_a_400() {
         let dir = tempfile::tempdir().unwrap();
         let mut event =
-            invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::new("t"));
+            invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::root());
         event["body"] = "{oops".into();
         let (status, _, _) = answer(dir.path(), event).await;
         assert_eq!(status, 400);

@@ -44,8 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let stores = common.open_stores(&data_dir).await?;
     // Without a configured secret, one kept in the data dir: tokens survive restarts.
     let auth = common.auth_key(|| stored_auth_key(&data_dir))?;
-    let registry = Registry::in_process(stores, auth.clone());
-    let dsb = dsb::router(registry.clone(), common.timeout(), auth);
+    let registry = Registry::in_process(stores, auth);
+    let dsb = dsb::router(registry.clone(), common.timeout());
     let app = router_with(registry, common.http_options(), dsb);
 
     let listener = tokio::net::TcpListener::bind(args.listen)

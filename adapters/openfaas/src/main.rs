@@ -79,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
     let remote = Arc::new(GatewayInvoker::new(urls, timeout));
-    let registry = Registry::fused(stores, auth.clone(), remote, |name| wanted.contains(&name));
+    let registry = Registry::fused(stores, auth, remote, |name| wanted.contains(&name));
     let options = HttpOptions {
         timeout,
         ..common.http_options()
@@ -92,7 +92,7 @@ async fn main() -> anyhow::Result<()> {
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {
-        dsb_routes = dsb::router(registry.clone(), timeout, auth);
+        dsb_routes = dsb::router(registry.clone(), timeout);
     }
     let app = router_with(registry, options, dsb_routes);
     axum::serve(listener, app)

@@ -101,7 +101,7 @@ pub async fn read_page(
         .await?;
     if !read.skipped.is_empty() {
         // A dangling entry (its post never stored, or lost): the page shows the rest.
-        tracing::warn!(trace_id = %ctx.meta.trace_id, skipped = ?read.skipped, "timeline entries without a post");
+        tracing::warn!(trace_id = %ctx.meta.trace_id(), skipped = ?read.skipped, "timeline entries without a post");
         let gone: std::collections::HashSet<&String> = read.skipped.iter().collect();
         post_ids.retain(|id| !gone.contains(id));
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use deathstar_handlers::Function;
@@ -16,7 +15,8 @@ use deathstar_handlers::functions::user::{
 };
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
-use super::{Author, Change, Dsb, FormBody, NewPost, Window, id, parse_form, required, respond};
+use super::form::{FormBody, NewPost, Window, id, parse_form, required};
+use super::{Actor, Call, Change, Dsb, respond};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
     Router::new()
@@ -24,24 +24,24 @@ pub(super) fn routes() -> Router<Arc<Dsb>> {
         .route("/wrk2-api/user/follow", post(follow))
         .route("/wrk2-api/user/unfollow", post(unfollow))
         .route("/wrk2-api/post/compose", post(compose))
-        .route("/wrk2-api/home-timeline/read", get(home_timeline))
-        .route("/wrk2-api/user-timeline/read", get(user_timeline))
+        .route(
+            "/wrk2-api/home-timeline/read",
+            get(timeline::<HomeTimelineReadFrontend>),
+        )
+        .route(
+            "/wrk2-api/user-timeline/read",
+            get(timeline::<UserTimelineReadFrontend>),
+        )
 }
 
 /// `RegisterUserWithId`: DSB's integer id is part of the form.
-async fn register(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    FormBody(body): FormBody,
-) -> Response {
+async fn register(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
         let [first, last, username, password, dsb_user] = required(
             &form,
-            &["first_name", "last_name", "username", "password", "user_id"],
-        )?[..] else {
-            unreachable!("five names give five values")
-        };
+            ["first_name", "last_name", "username", "password", "user_id"],
+        )?;
         let input = RegisterUserWithIdInput {
             user_id: id("user_id", dsb_user)?,
             user: RegisterUserInput {
@@ -51,79 +51,50 @@ async fn register(
                 password: password.into(),
             },
         };
-        dsb.call::<RegisterUserWithId>(input, &headers).await?;
+        dsb.call::<RegisterUserWithId>(&call, input).await?;
         Ok("Success!".into_response())
     })
     .await
 }
 
-async fn follow(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    FormBody(body): FormBody,
-) -> Response {
+async fn follow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&headers, &body, Change::Follow).await?;
+        dsb.change_edge(&call, &body, Change::Follow).await?;
         Ok("Success!".into_response())
     })
     .await
 }
 
-async fn unfollow(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    FormBody(body): FormBody,
-) -> Response {
+async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&headers, &body, Change::Unfollow).await?;
+        dsb.change_edge(&call, &body, Change::Unfollow).await?;
         Ok("Success!".into_response())
     })
     .await
 }
 
-async fn compose(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    FormBody(body): FormBody,
-) -> Response {
+/// The author (`user_id`, `username`) and the post from the form.
+async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
     respond(async {
-        let [username, dsb_user] = required(&form, &["username", "user_id"])?[..] else {
-            unreachable!("two names give two values")
-        };
+        let author = Actor::from_form(&form)?;
         let post = NewPost::from_form(&form)?;
-        let author = Author {
-            user_id: id("user_id", dsb_user)?,
-            username: username.into(),
-        };
-        dsb.compose(&headers, author, post).await
+        dsb.compose(&call, author, post).await
     })
     .await
-}
-
-async fn home_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline::<HomeTimelineReadFrontend>(state, headers, query).await
-}
-
-async fn user_timeline(state: State<Arc<Dsb>>, headers: HeaderMap, query: RawQuery) -> Response {
-    timeline::<UserTimelineReadFrontend>(state, headers, query).await
 }
 
 /// `user_id`, `start`, `stop` from the query.
-async fn timeline<F>(
-    State(dsb): State<Arc<Dsb>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response
+async fn timeline<F>(State(dsb): State<Arc<Dsb>>, call: Call, RawQuery(query): RawQuery) -> Response
 where
     F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
 {
     let form = parse_form(query.as_deref().unwrap_or_default());
     respond(async {
-        let dsb_user = required(&form, &["user_id"])?[0];
+        let [dsb_user] = required(&form, ["user_id"])?;
         let window = Window::from_form(&form)?;
-        dsb.timeline::<F>(&headers, id("user_id", dsb_user)?, window)
-            .await
+        let user_id = id("user_id", dsb_user)?;
+        dsb.timeline::<F>(&call, user_id, window).await
     })
     .await
 }

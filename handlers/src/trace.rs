@@ -1,0 +1,177 @@
+//! A call's place in its trace: the W3C Trace Context (`traceparent`) every call carries.
+//!
+//! A trace id names the whole call tree of one client request; a span id names one call in
+//! it. An edge continues the caller's trace when a valid `traceparent` came with the request
+//! (a new span of it), else starts one; every invoker hands the current span on as the
+//! parent of the callee's. Log lines carry the trace id; the tracing issue's spans will carry
+//! both.
+
+use std::fmt;
+
+use rand::Rng;
+
+/// The trace and span a call belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceContext {
+    pub trace_id: TraceId,
+    /// This call's span: the parent of every call it makes.
+    pub span_id: SpanId,
+    /// Whether the trace is recorded (W3C's `sampled` flag), decided where it started.
+    pub sampled: bool,
+}
+
+/// 16 bytes, never all zero; printed as 32 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceId(pub [u8; 16]);
+
+/// 8 bytes, never all zero; printed as 16 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpanId(pub [u8; 8]);
+
+impl TraceContext {
+    /// A new trace, recorded.
+    pub fn root() -> Self {
+        TraceContext {
+            trace_id: TraceId(non_zero()),
+            span_id: SpanId(non_zero()),
+            sampled: true,
+        }
+    }
+
+    /// A new span of the same trace, for a call this one makes or receives.
+    pub fn child(&self) -> Self {
+        TraceContext {
+            span_id: SpanId(non_zero()),
+            ..*self
+        }
+    }
+
+    /// Parses a `traceparent` header (version `00`; later versions are read as `00`, as
+    /// the W3C spec asks); `None` if it is not one.
+    pub fn from_traceparent(header: &str) -> Option<Self> {
+        let mut parts = header.trim().split('-');
+        let version = parts.next()?;
+        let trace_id = hex::<16>(parts.next()?)?;
+        let span_id = hex::<8>(parts.next()?)?;
+        let flags = hex::<1>(parts.next()?)?;
+        // Version ff is forbidden; 00 has exactly four fields.
+        let valid_version = version.len() == 2 && version != "ff" && hex::<1>(version).is_some();
+        let rest_ok = version != "00" || parts.next().is_none();
+        let non_zero = trace_id != [0; 16] && span_id != [0; 8];
+        (valid_version && rest_ok && non_zero).then_some(TraceContext {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId(span_id),
+            sampled: flags[0] & 1 == 1,
+        })
+    }
+
+    /// The `traceparent` header naming this span as the parent.
+    pub fn traceparent(&self) -> String {
+        format!(
+            "00-{}-{}-{:02x}",
+            self.trace_id,
+            self.span_id,
+            u8::from(self.sampled)
+        )
+    }
+}
+
+impl Default for TraceContext {
+    fn default() -> Self {
+        TraceContext::root()
+    }
+}
+
+fn non_zero<const N: usize>() -> [u8; N] {
+    let mut rng = rand::rng();
+    loop {
+        let bytes: [u8; N] = std::array::from_fn(|_| rng.random());
+        if bytes.iter().any(|b| *b != 0) {
+            return bytes;
+        }
+    }
+}
+
+/// Exactly `2 * N` lowercase hex digits as bytes.
+fn hex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let value = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; N];
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        bytes[i] = value(pair[0])? << 4 | value(pair[1])?;
+    }
+    Some(bytes)
+}
+
+impl fmt::Display for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+impl fmt::Debug for SpanId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_traceparent_round_trips() {
+        let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let trace = TraceContext::from_traceparent(header).unwrap();
+        assert_eq!(
+            trace.trace_id.to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(trace.span_id.to_string(), "00f067aa0ba902b7");
+        assert!(trace.sampled);
+        assert_eq!(trace.traceparent(), header);
+    }
+
+    #[test]
+    fn what_is_not_a_traceparent_is_refused() {
+        for header in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e473é-00f067aa0ba902b7-01",
+        ] {
+            assert_eq!(TraceContext::from_traceparent(header), None, "{header}");
+        }
+    }
+
+    #[test]
+    fn a_child_is_a_new_span_of_the_same_trace() {
+        let root = TraceContext::root();
+        let child = root.child();
+        assert_eq!(child.trace_id, root.trace_id);
+        assert_ne!(child.span_id, root.span_id);
+    }
+}
