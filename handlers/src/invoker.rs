@@ -22,12 +22,10 @@ pub enum InvokeError {
     DeadlineExceeded,
 }
 
+/// What an invocation gives: the callee's reply, or why there was none.
+pub type Invoked<'a> = BoxFuture<'a, Result<Reply, InvokeError>>;
+
 /// Calls a function by name, with a JSON body and the call's context.
 pub trait Invoker: Send + Sync + 'static {
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        body: Value,
-        meta: &'a CallMeta,
-    ) -> BoxFuture<'a, Result<Reply, InvokeError>>;
+    fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a>;
 }

@@ -36,5 +36,5 @@ pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
 pub use function::{Ctx, Function};
 pub use invocation::{CallMeta, Identity, Invocation, Principal};
-pub use invoker::{InvokeError, Invoker};
+pub use invoker::{InvokeError, Invoked, Invoker};
 pub use registry::{FunctionService, Registry};

@@ -24,7 +24,7 @@ use serde_json::Value;
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::invocation::{CallMeta, Invocation};
-use crate::invoker::{InvokeError, Invoker};
+use crate::invoker::{InvokeError, Invoked, Invoker};
 use crate::store::Stores;
 
 /// A function as the registry holds it: the three ways in, type-erased.
@@ -131,12 +131,7 @@ impl Registry {
 
 /// JSON calls by name: hosted functions run here, the others go to the remote invoker.
 impl Invoker for Registry {
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        body: Value,
-        meta: &'a CallMeta,
-    ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
+    fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a> {
         if let Some(hosted) = self.function(function) {
             let call = hosted.call_json(self, meta.clone(), body);
             return Box::pin(async move { Ok(call.await) });

@@ -19,9 +19,8 @@ use aws_sdk_lambda::config::interceptors::BeforeDeserializationInterceptorContex
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_lambda::error::BoxError;
 use aws_sdk_lambda::primitives::{Blob, SdkBody};
-use deathstar_handlers::{CallMeta, InvokeError, Invoker, Reply};
+use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply};
 pub use deathstar_http::client::REPLY_LIMIT;
-use futures::future::BoxFuture;
 use http_body_util::{LengthLimitError, Limited};
 use serde_json::{Value, json};
 
@@ -175,12 +174,7 @@ fn crashed(function: &str, payload: &[u8]) -> Reply {
 }
 
 impl Invoker for LambdaInvoker {
-    fn invoke<'a>(
-        &'a self,
-        function: &'a str,
-        body: Value,
-        meta: &'a CallMeta,
-    ) -> BoxFuture<'a, Result<Reply, InvokeError>> {
+    fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a> {
         Box::pin(async move {
             if meta
                 .deadline
@@ -225,75 +219,5 @@ impl Invoker for LambdaInvoker {
                 .map_err(|e| InvokeError::Transport(format!("{function}: {e}")))?;
             reply_of(function, &response)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// An Invoke API on a loopback port that answers every call with `head` and then, when
-    /// `endless`, 64 KiB chunks for as long as the caller reads.
-    async fn invoke_api(head: String, endless: bool) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let head = head.clone();
-                tokio::spawn(async move {
-                    let mut request = [0u8; 16384];
-                    let _ = stream.read(&mut request).await;
-                    stream.write_all(head.as_bytes()).await?;
-                    let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
-                    if endless {
-                        loop {
-                            stream.write_all(chunk.as_bytes()).await?;
-                        }
-                    }
-                    Ok::<(), std::io::Error>(())
-                });
-            }
-        });
-        url
-    }
-
-    async fn call(endpoint: String, limit: usize) -> Result<Reply, InvokeError> {
-        let timeout = Duration::from_secs(20);
-        let invoker = LambdaInvoker::local_with_reply_limit(&endpoint, timeout, limit).await;
-        let meta = CallMeta::root().with_timeout(timeout);
-        let started = std::time::Instant::now();
-        let result = invoker.invoke("callee", json!({}), &meta).await;
-        assert!(started.elapsed() < Duration::from_secs(10), "read too long");
-        result
-    }
-
-    #[tokio::test]
-    async fn an_endless_reply_is_a_transport_failure_once_over_the_limit() {
-        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
-                    transfer-encoding: chunked\r\n\r\n";
-        // Never ends: only a read that stops at the limit returns at all.
-        let endpoint = invoke_api(head.to_owned(), true).await;
-        let error = call(endpoint, 1 << 20).await.unwrap_err();
-        let InvokeError::Transport(message) = error else {
-            panic!("not a transport failure: {error:?}")
-        };
-        assert!(message.contains("larger than 1048576 bytes"), "{message}");
-    }
-
-    #[tokio::test]
-    async fn a_reply_within_the_limit_is_read_whole() {
-        let payload = r#"{"statusCode":200,"body":"{\"status\":\"success\"}"}"#;
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{payload}",
-            payload.len()
-        );
-        let reply = call(invoke_api(head, false).await, payload.len())
-            .await
-            .unwrap();
-        assert_eq!(
-            (reply.status, reply.body),
-            (200, json!({"status": "success"}))
-        );
     }
 }

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_http::{HttpOptions, router};
-use deathstar_startup::{Common, Timestamps, init_logging, random_auth_key};
+use deathstar_startup::{Common, Timestamps, random_auth_key};
 
 /// Largest request body accepted (Lambda's own payload limit is 6 MB).
 const BODY_LIMIT: usize = 6 * 1024 * 1024;
@@ -59,9 +59,8 @@ fn hosted(function: &'static str, functions: &str) -> Vec<&'static str> {
 }
 
 pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
-    init_logging(Timestamps::ByPlatform); // CloudWatch stamps every line
+    let args: Args = deathstar_startup::start(Timestamps::ByPlatform); // CloudWatch stamps lines
     // Errors as text: a bootstrap's failed `main` prints its error's Debug form.
-    let args = Args::try_parse().map_err(|e| e.to_string())?;
     let common = &args.common;
     let stores = common
         .open_stores(&common.data_dir_or("/tmp/deathstar"))

@@ -14,7 +14,7 @@ use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_http::{dsb, router_with};
-use deathstar_startup::{Common, Timestamps, init_logging};
+use deathstar_startup::{Common, Timestamps};
 
 // Every request allocates many small strings and vectors; glibc's malloc took a third of the
 // CPU under load (docs/BENCHMARKS.md), mimalloc's thread-local free lists far less.
@@ -36,8 +36,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_logging(Timestamps::Written);
-    let args = Args::parse();
+    let args: Args = deathstar_startup::start(Timestamps::Written);
     let common = &args.common;
 
     let data_dir = common.data_dir_or("./data");

@@ -22,7 +22,7 @@ use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::{HttpOptions, dsb, router_with};
-use deathstar_startup::{Common, Timestamps, init_logging, random_auth_key};
+use deathstar_startup::{Common, Timestamps, random_auth_key};
 
 const SECRETS: &str = "/var/openfaas/secrets";
 
@@ -60,8 +60,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    init_logging(Timestamps::Written);
-    let mut args = Args::parse();
+    let mut args: Args = deathstar_startup::start(Timestamps::Written);
     if args.common.mongo_uri.is_none() {
         args.common.mongo_uri = secret("mongo-uri");
     }

@@ -129,6 +129,13 @@ pub enum Timestamps {
     ByPlatform,
 }
 
+/// A binary's arguments `A` (flags, else environment; a usage error ends the process with
+/// clap's message), with logging started first so that start-up is logged.
+pub fn start<A: clap::Parser>(timestamps: Timestamps) -> A {
+    init_logging(timestamps);
+    A::parse()
+}
+
 /// Logs to stderr at `RUST_LOG`'s level (`info` by default).
 pub fn init_logging(timestamps: Timestamps) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()

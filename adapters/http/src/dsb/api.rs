@@ -29,9 +29,9 @@ use deathstar_handlers::functions::user::{Login, LoginInput, RegisterUser, Regis
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 use deathstar_handlers::model::FollowEdge;
 
-use super::form::{FormBody, NewPost, Window, parse_form, required};
+use super::form::{FormBody, Window, parse_form, required};
 use super::ids::printed_id;
-use super::{Call, Change, Dsb, json, respond};
+use super::{Call, Change, Dsb, Refused, json, respond};
 use crate::context::LOGIN_COOKIE as COOKIE;
 
 /// Lifetime of the cookie, in seconds: DSB's `cookie_ttl`. The token in it expires sooner
@@ -162,13 +162,7 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
 
 /// `post_type`, `text` and the media lists from the form; the author from the token.
 async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    respond(async {
-        let post = NewPost::from_form(&form)?;
-        let author = call.logged_in()?;
-        dsb.compose(&call, author, post).await
-    })
-    .await
+    respond(dsb.compose(&call, &body, |_| call.logged_in())).await
 }
 
 /// `start`, `stop` from the query; the user from the token.
@@ -187,26 +181,36 @@ where
 
 /// `[{"follower_id": "<id>"}, ...]`: who follows the token's user.
 async fn followers(State(dsb): State<Arc<Dsb>>, call: Call) -> Response {
-    respond(async {
-        let user_id = call.logged_in()?.user_id;
-        let output = dsb
-            .call::<GetFollowers>(&call, UserIdInput { user_id })
-            .await?;
-        json(&edge_list("follower_id", &output.followers))
-    })
-    .await
+    respond(edges(&dsb, &call, Side::Followers)).await
 }
 
 /// `[{"followee_id": "<id>"}, ...]`: whom the token's user follows.
 async fn followees(State(dsb): State<Arc<Dsb>>, call: Call) -> Response {
-    respond(async {
-        let user_id = call.logged_in()?.user_id;
-        let output = dsb
-            .call::<GetFollowees>(&call, UserIdInput { user_id })
-            .await?;
-        json(&edge_list("followee_id", &output.followees))
-    })
-    .await
+    respond(edges(&dsb, &call, Side::Followees)).await
+}
+
+/// Which end of the token's user's edges a list names.
+#[derive(Clone, Copy)]
+enum Side {
+    Followers,
+    Followees,
+}
+
+/// The token's user's edges on `side`, as DSB lists them.
+async fn edges(dsb: &Dsb, call: &Call, side: Side) -> Result<Response, Refused> {
+    let input = UserIdInput {
+        user_id: call.logged_in()?.user_id,
+    };
+    match side {
+        Side::Followers => {
+            let output = dsb.call::<GetFollowers>(call, input).await?;
+            json(&edge_list("follower_id", &output.followers))
+        }
+        Side::Followees => {
+            let output = dsb.call::<GetFollowees>(call, input).await?;
+            json(&edge_list("followee_id", &output.followees))
+        }
+    }
 }
 
 /// DSB's follower list: one `{key: id}` object per edge, ids as [`printed_id`] prints them.

@@ -165,13 +165,17 @@ impl Dsb {
             })
     }
 
-    /// Composes `post` as `author`; DSB's reply.
+    /// Composes the post of a compose form (`body`) as the user `author` names (after the post's
+    /// own fields are checked); DSB's reply.
     async fn compose(
         &self,
         call: &Call,
-        author: Actor,
-        post: NewPost,
+        body: &[u8],
+        author: impl FnOnce(&form::Form) -> Result<Actor, Refused>,
     ) -> Result<Response, Refused> {
+        let form = form::parse_form(&String::from_utf8_lossy(body));
+        let post = NewPost::from_form(&form)?;
+        let author = author(&form)?;
         let input = ComposePostInput {
             username: author.username,
             user_id: author.user_id,

@@ -15,7 +15,7 @@ use deathstar_handlers::functions::user::{
 };
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
-use super::form::{FormBody, NewPost, Window, id, parse_form, required};
+use super::form::{FormBody, Window, id, parse_form, required};
 use super::{Actor, Call, Change, Dsb, respond};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
@@ -73,15 +73,9 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
     .await
 }
 
-/// The author (`user_id`, `username`) and the post from the form.
+/// The post and its author (`user_id`, `username`) from the form.
 async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    let form = parse_form(&String::from_utf8_lossy(&body));
-    respond(async {
-        let author = Actor::from_form(&form)?;
-        let post = NewPost::from_form(&form)?;
-        dsb.compose(&call, author, post).await
-    })
-    .await
+    respond(dsb.compose(&call, &body, Actor::from_form)).await
 }
 
 /// `user_id`, `start`, `stop` from the query.
