@@ -31,7 +31,7 @@ use deathstar_handlers::model::FollowEdge;
 
 use super::form::{FormBody, Window, parse_form, required};
 use super::ids::printed_id;
-use super::{Call, Change, Dsb, Refused, json, respond};
+use super::{Author, Call, Change, Dsb, Refused, json, respond};
 use crate::context::LOGIN_COOKIE as COOKIE;
 
 /// Lifetime of the cookie, in seconds: DSB's `cookie_ttl`. The token in it expires sooner
@@ -162,7 +162,7 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
 
 /// `post_type`, `text` and the media lists from the form; the author from the token.
 async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    respond(dsb.compose(&call, &body, |_| call.logged_in())).await
+    respond(dsb.compose(&call, &body, Author::LoggedIn)).await
 }
 
 /// `start`, `stop` from the query; the user from the token.

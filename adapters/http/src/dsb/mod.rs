@@ -143,6 +143,15 @@ impl Call {
     }
 }
 
+/// Where a compose request names its author.
+#[derive(Clone, Copy)]
+enum Author {
+    /// `user_id` and `username` in the form (`/wrk2-api/`).
+    InForm,
+    /// The login token (`/api/`).
+    LoggedIn,
+}
+
 /// Whether a follow form makes or removes its edge.
 #[derive(Clone, Copy)]
 enum Change {
@@ -165,17 +174,19 @@ impl Dsb {
             })
     }
 
-    /// Composes the post of a compose form (`body`) as the user `author` names (after the post's
-    /// own fields are checked); DSB's reply.
-    async fn compose(
-        &self,
-        call: &Call,
-        body: &[u8],
-        author: impl FnOnce(&form::Form) -> Result<Actor, Refused>,
-    ) -> Result<Response, Refused> {
+    /// Composes the post of a compose form (`body`) as the user `author` says; DSB's reply.
+    /// Fields are checked in DSB's order: the author's in the form, the post's, then the token.
+    async fn compose(&self, call: &Call, body: &[u8], author: Author) -> Result<Response, Refused> {
         let form = form::parse_form(&String::from_utf8_lossy(body));
+        let named = match author {
+            Author::InForm => Some(Actor::from_form(&form)?),
+            Author::LoggedIn => None,
+        };
         let post = NewPost::from_form(&form)?;
-        let author = author(&form)?;
+        let author = match named {
+            Some(actor) => actor,
+            None => call.logged_in()?,
+        };
         let input = ComposePostInput {
             username: author.username,
             user_id: author.user_id,

@@ -16,7 +16,7 @@ use deathstar_handlers::functions::user::{
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
 use super::form::{FormBody, Window, id, parse_form, required};
-use super::{Actor, Call, Change, Dsb, respond};
+use super::{Author, Call, Change, Dsb, respond};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
     Router::new()
@@ -75,7 +75,7 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
 
 /// The post and its author (`user_id`, `username`) from the form.
 async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    respond(dsb.compose(&call, &body, Actor::from_form)).await
+    respond(dsb.compose(&call, &body, Author::InForm)).await
 }
 
 /// `user_id`, `start`, `stop` from the query.
