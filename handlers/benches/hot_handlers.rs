@@ -110,7 +110,7 @@ fn timeline_read(c: &mut Criterion) {
             use deathstar_handlers::functions::timeline::ReadTimelineInput;
             b.iter(|| {
                 let input = ReadTimelineInput {
-                    user_id: owner.clone(),
+                    user_id: deathstar_handlers::UserId::parse(owner.as_str()).unwrap(),
                     start: 0,
                     stop: 10,
                 };

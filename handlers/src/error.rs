@@ -226,6 +226,14 @@ impl FunctionError {
     }
 }
 
+/// A user id that should have been one (read from a store, or from a value checked before) and
+/// is not: the server's fault, not the caller's.
+impl From<crate::user_id::NotAUserId> for FunctionError {
+    fn from(error: crate::user_id::NotAUserId) -> Self {
+        FunctionError::Internal(error.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

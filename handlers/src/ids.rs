@@ -1,6 +1,6 @@
 //! Identifiers.
 //!
-//! `user_id` and `media_id` are UUID v4s as 32 lowercase hex characters. `post_id` and `req_id`
+//! `user_id` ([`crate::user_id::UserId`]) and `media_id` are UUID v4s as 32 lowercase hex characters. `post_id` and `req_id`
 //! follow DeathStarBench's UniqueIdService layout (`0 | 11-bit machine | 40-bit milliseconds
 //! since 2018-01-01 | 12-bit counter`) and travel as decimal strings: they fit in a u64 and sort
 //! by creation time, and strings survive JavaScript. The counter is one atomic word: no lock.
@@ -16,17 +16,11 @@ const EPOCH_MS: u64 = 1_514_764_800_000;
 const COUNTER_BITS: u32 = 12;
 const TIME_BITS: u32 = 40;
 
-pub fn new_user_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 pub fn new_media_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-pub fn is_user_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
+pub use crate::user_id::is_user_id;
 
 /// Unix time in milliseconds.
 pub fn now_ms() -> u64 {
@@ -75,14 +69,6 @@ fn next_snowflake() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_ids_are_32_lowercase_hex() {
-        let id = new_user_id();
-        assert!(is_user_id(&id), "{id}");
-        assert!(!is_user_id(&id.to_uppercase()));
-        assert!(!is_user_id("1234"));
-    }
 
     #[test]
     fn post_ids_are_unique_increasing_and_fit_63_bits() {

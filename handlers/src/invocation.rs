@@ -42,7 +42,7 @@ pub enum Identity {
 /// A user proven by a login token.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
-    pub user_id: String,
+    pub user_id: crate::UserId,
     pub username: String,
 }
 

@@ -30,6 +30,7 @@ pub mod registry;
 pub mod status;
 pub mod store;
 pub mod trace;
+pub mod user_id;
 pub mod validate;
 
 pub use envelope::{Reply, WireReply};
@@ -38,3 +39,4 @@ pub use function::{Ctx, Function};
 pub use invocation::{CallMeta, Identity, Invocation, Principal};
 pub use invoker::{InvokeError, Invoked, Invoker};
 pub use registry::{FunctionService, Registry};
+pub use user_id::UserId;

@@ -16,7 +16,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, header};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::trace::TraceContext;
-use deathstar_handlers::{CallMeta, Identity, Principal};
+use deathstar_handlers::{CallMeta, Identity, Principal, UserId};
 
 /// Header carrying the trace context of a call (W3C).
 pub const TRACEPARENT: &str = "traceparent";
@@ -34,11 +34,13 @@ pub fn read(headers: &HeaderMap, timeout: Duration, auth: &AuthKey) -> CallMeta 
     let token = bearer_token(headers).or_else(|| login_cookie(headers));
     let identity = match token {
         None => Identity::Anonymous,
-        Some(token) => match auth.verify(token) {
-            Ok(claims) => Identity::User(Principal {
-                user_id: claims.user_id,
-                username: claims.username,
-            }),
+        Some(token) => match auth
+            .verify(token)
+            .map(|c| (UserId::parse(c.user_id), c.username))
+        {
+            Ok((Ok(user_id), username)) => Identity::User(Principal { user_id, username }),
+            // Signed here, so never: unless the signing key leaked.
+            Ok((Err(not_an_id), _)) => Identity::Refused(not_an_id.to_string()),
             Err(refused) => Identity::Refused(refused.to_string()),
         },
     };
@@ -131,7 +133,8 @@ mod tests {
     #[test]
     fn a_stamped_context_reads_back() {
         let auth = AuthKey::new("k");
-        let token = auth.issue("u1", "alice");
+        let user = UserId::random();
+        let token = auth.issue(&user, "alice");
         let sent = CallMeta {
             auth_token: Some(token.into()),
             ..CallMeta::root().with_timeout(Duration::from_secs(5))
@@ -148,7 +151,7 @@ mod tests {
         assert_eq!(
             read.identity,
             Identity::User(Principal {
-                user_id: "u1".into(),
+                user_id: user,
                 username: "alice".into()
             })
         );

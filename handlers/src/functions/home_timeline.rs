@@ -13,21 +13,21 @@ use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{GetFollowers, UserIdInput};
 use crate::status;
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteHomeTimelineInput {
     /// The author.
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
     #[serde(deserialize_with = "crate::integer::integral")]
     #[schemars(range(max = u64::MAX))]
     pub timestamp: u64,
     #[serde(default)]
-    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS), inner(regex(pattern = crate::openapi::USER_ID)))]
-    pub user_mentions_id: Vec<String>,
+    #[schemars(length(max = crate::validate::MAX_LIST_ITEMS))]
+    pub user_mentions_id: Vec<UserId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -47,12 +47,8 @@ impl Function for WriteHomeTimeline {
     type Output = WriteHomeTimelineOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         validate::non_empty("post_id", &input.post_id, 64)?;
         validate::list_len("user_mentions_id", &input.user_mentions_id)?;
-        for (i, id) in input.user_mentions_id.iter().enumerate() {
-            validate::user_id(&format!("user_mentions_id[{i}]"), id)?;
-        }
         let followers = ctx.call::<GetFollowers>(UserIdInput {
             user_id: input.user_id.clone(),
         });
@@ -69,7 +65,7 @@ impl Function for WriteHomeTimeline {
         let followers = followers?.followers;
         // The union of followers and mentioned users; the author is not added (as in DSB).
         let mut owners: Vec<String> = followers.into_iter().map(|f| f.user_id).collect();
-        owners.extend(input.user_mentions_id);
+        owners.extend(input.user_mentions_id.into_iter().map(String::from));
         owners.sort_unstable();
         owners.dedup();
         if !owners.is_empty() {
@@ -86,7 +82,7 @@ impl Function for WriteHomeTimeline {
 }
 
 /// The first of `user_ids` that has no social-graph node (every registered user has one).
-async fn unknown_users(ctx: &Ctx, user_ids: &[String]) -> Result<Option<String>, FunctionError> {
+async fn unknown_users(ctx: &Ctx, user_ids: &[UserId]) -> Result<Option<UserId>, FunctionError> {
     let graph = &ctx.stores().social_graph;
     let known = futures::future::try_join_all(user_ids.iter().map(|id| graph.contains(id))).await?;
     Ok(user_ids

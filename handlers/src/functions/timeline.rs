@@ -14,12 +14,12 @@ use crate::functions::post_storage::{ReadPosts, ReadPostsInput};
 use crate::model::Post;
 use crate::status;
 use crate::store::TimelineStore;
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ReadTimelineInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     /// First position, newest post = 0.
     #[schemars(range(min = 0))]
     #[serde(deserialize_with = "crate::integer::integral")]
@@ -58,7 +58,7 @@ impl From<ReadTimelineOutput> for TimelinePostsOutput {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteTimelineOutput {
-    pub user_id: String,
+    pub user_id: UserId,
     pub post_id: String,
 }
 
@@ -67,7 +67,6 @@ pub async fn read_page(
     timelines: &dyn TimelineStore,
     input: ReadTimelineInput,
 ) -> Result<ReadTimelineOutput, FunctionError> {
-    validate::user_id("user_id", &input.user_id)?;
     let (start, stop) = validate::page(input.start, input.stop)?;
     let mut post_ids = timelines.range(&input.user_id, start, stop).await?;
     // A post written twice (a retried write with a new timestamp) is shown once.

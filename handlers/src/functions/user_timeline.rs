@@ -11,14 +11,14 @@ use super::timeline::{
 };
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct WriteUserTimelineInput {
     /// The author (`creator_id` in the 2020 port).
     #[serde(alias = "creator_id")]
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     #[schemars(length(min = 1, max = 64))]
     pub post_id: String,
     #[serde(deserialize_with = "crate::integer::integral")]
@@ -36,9 +36,8 @@ impl Function for WriteUserTimeline {
     type Output = WriteTimelineOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         validate::non_empty("post_id", &input.post_id, 64)?;
-        let owners = [input.user_id.clone()];
+        let owners = [input.user_id.to_string()];
         ctx.stores()
             .user_timelines
             .append(&owners, &input.post_id, input.timestamp)

@@ -12,10 +12,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
-use deathstar_handlers::FunctionError;
 use deathstar_handlers::functions::social_graph::{FollowInput, FollowWithUsernameInput};
+use deathstar_handlers::{FunctionError, UserId};
 
-use super::ids::user_id;
 use super::{Refused, refuse};
 
 /// Form fields by name.
@@ -106,13 +105,17 @@ pub(super) fn required<'a, const N: usize>(
 }
 
 /// The DSB integer id in `field` as the project's user id, or a 400.
-pub(super) fn id(field: &str, value: &str) -> Result<String, Refused> {
-    value.trim().parse::<u64>().map(user_id).map_err(|_| {
-        refuse(FunctionError::invalid(
-            field,
-            "must be a DeathStarBench user id (an integer)",
-        ))
-    })
+pub(super) fn id(field: &str, value: &str) -> Result<UserId, Refused> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map(UserId::from_integer)
+        .map_err(|_| {
+            refuse(FunctionError::invalid(
+                field,
+                "must be a DeathStarBench user id (an integer)",
+            ))
+        })
 }
 
 /// A post to compose, from the form fields both APIs share: `text`, `post_type` and optional

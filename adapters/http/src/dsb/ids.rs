@@ -6,9 +6,11 @@
 
 use std::borrow::Cow;
 
+use deathstar_handlers::UserId;
+
 /// The project's user id for DeathStarBench's integer user id.
-pub fn user_id(dsb_id: u64) -> String {
-    format!("{dsb_id:032x}")
+pub fn user_id(dsb_id: u64) -> UserId {
+    UserId::from_integer(dsb_id)
 }
 
 /// DeathStarBench's integer id for a user id made by [`user_id`], as DSB prints it.

@@ -32,7 +32,7 @@ use deathstar_handlers::functions::social_graph::{
 };
 use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
 use deathstar_handlers::status;
-use deathstar_handlers::{CallMeta, Function, FunctionError, Identity, Registry, Reply};
+use deathstar_handlers::{CallMeta, Function, FunctionError, Identity, Registry, Reply, UserId};
 use serde::Serialize;
 
 pub use form::parse_form;
@@ -102,7 +102,7 @@ impl FromRequestParts<Arc<Dsb>> for Call {
 /// Who a request acts for: named in the form on `/wrk2-api/` (DSB's benchmark API has no
 /// login), the verified login token on `/api/`.
 struct Actor {
-    user_id: String,
+    user_id: UserId,
     username: String,
 }
 
@@ -220,7 +220,7 @@ impl Dsb {
     async fn timeline<F>(
         &self,
         call: &Call,
-        user_id: String,
+        user_id: UserId,
         window: Window,
     ) -> Result<Response, Refused>
     where

@@ -15,6 +15,7 @@ use crate::functions::unique_id::check_post_type;
 use crate::functions::user_timeline::{WriteUserTimeline, WriteUserTimelineInput};
 use crate::ids::now_ms;
 use crate::model::{Creator, Media, Post, UrlDoc, UserMention};
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -67,20 +68,22 @@ impl Function for ComposeAndUpload {
         };
         let post = ctx.call::<StorePost>(StorePostInput { post }).await?.post;
 
+        // Checked when the post was decoded: a creator's and a mention's id are user ids.
+        let author = UserId::parse(post.creator.user_id.as_str())?;
         let user_timeline = WriteUserTimelineInput {
-            user_id: post.creator.user_id.clone(),
+            user_id: author.clone(),
             post_id: post.post_id.clone(),
             timestamp: post.timestamp,
         };
         let home_timeline = WriteHomeTimelineInput {
-            user_id: post.creator.user_id.clone(),
+            user_id: author,
             post_id: post.post_id.clone(),
             timestamp: post.timestamp,
             user_mentions_id: post
                 .user_mentions
                 .iter()
-                .map(|m| m.user_id.clone())
-                .collect(),
+                .map(|m| UserId::parse(m.user_id.as_str()))
+                .collect::<Result<_, _>>()?,
         };
         match tokio::join!(
             ctx.call::<WriteUserTimeline>(user_timeline),

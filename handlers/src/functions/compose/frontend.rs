@@ -16,11 +16,11 @@ use crate::functions::unique_id::{UploadUniqueId, UploadUniqueIdInput};
 use crate::functions::user::{UploadCreatorWithUserId, UploadCreatorWithUserIdInput};
 use crate::ids::new_req_id;
 use crate::model::Post;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ComposePostInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     /// The username of `user_id`.
     pub username: String,
     #[schemars(range(max = crate::functions::unique_id::MAX_POST_TYPE))]

@@ -10,37 +10,33 @@ use crate::function::{Ctx, Function};
 use crate::ids::now_ms;
 use crate::status;
 use crate::store;
-use crate::validate;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     /// Another user than `user_id`.
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub followee_id: String,
+    pub followee_id: UserId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FollowOutput {
-    pub user_id: String,
-    pub followee_id: String,
+    pub user_id: UserId,
+    pub followee_id: UserId,
     /// False when `user_id` already followed `followee_id`.
     pub followed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UnfollowOutput {
-    pub user_id: String,
-    pub followee_id: String,
+    pub user_id: UserId,
+    pub followee_id: UserId,
     /// False when `user_id` did not follow `followee_id`.
     pub unfollowed: bool,
 }
 
 impl FollowInput {
     fn validate(&self) -> Result<(), FunctionError> {
-        validate::user_id("user_id", &self.user_id)?;
-        validate::user_id("followee_id", &self.followee_id)?;
         if self.user_id == self.followee_id {
             return Err(FunctionError::invalid(
                 "followee_id",

@@ -5,12 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
-use crate::validate;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct InsertUserInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 #[derive(Default)]
@@ -23,7 +22,6 @@ impl Function for InsertUser {
     type Output = InsertUserInput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         if !ctx
             .stores()
             .social_graph

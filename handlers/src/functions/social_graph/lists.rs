@@ -8,12 +8,11 @@ use super::follow::not_in_graph;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::FollowEdge;
-use crate::validate;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UserIdInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -37,7 +36,6 @@ impl Function for GetFollowers {
     type Output = FollowersOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         let followers = ctx.stores().social_graph.followers(&input.user_id).await?;
         Ok(FollowersOutput {
             followers: followers.ok_or_else(|| not_in_graph(&input.user_id))?,
@@ -56,7 +54,6 @@ impl Function for GetFollowees {
     type Output = FolloweesOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         let followees = ctx.stores().social_graph.followees(&input.user_id).await?;
         Ok(FolloweesOutput {
             followees: followees.ok_or_else(|| not_in_graph(&input.user_id))?,

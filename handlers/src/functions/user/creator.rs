@@ -9,12 +9,11 @@ use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::Creator;
 use crate::status;
-use crate::validate;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct UploadCreatorWithUserIdInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
 }
 
@@ -38,7 +37,6 @@ impl Function for UploadCreatorWithUserId {
     type Output = UploadCreatorOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         let user = ctx.stores().users.by_user_id(&input.user_id).await?;
         let user = user.ok_or_else(|| user_id_not_found(&input.user_id))?;
         if user.username != input.username {

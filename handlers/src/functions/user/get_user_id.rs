@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::status;
+use crate::user_id::UserId;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GetUserIdInput {
@@ -14,7 +15,7 @@ pub struct GetUserIdInput {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct GetUserIdOutput {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 #[derive(Default)]
@@ -31,7 +32,7 @@ impl Function for GetUserId {
         let user = ctx.stores().users.by_username(&input.username).await?;
         let user = user.ok_or_else(|| username_not_found(&input.username))?;
         Ok(GetUserIdOutput {
-            user_id: user.user_id,
+            user_id: UserId::parse(user.user_id)?,
         })
     }
 }

@@ -11,9 +11,9 @@ use crate::auth::{hash_password, new_salt};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{InsertUser, InsertUserInput};
-use crate::ids::new_user_id;
 use crate::model::{PublicUser, User};
 use crate::store::InsertUser as Inserted;
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -33,8 +33,7 @@ pub struct RegisterUserInput {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RegisterUserWithIdInput {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     #[serde(flatten)]
     pub user: RegisterUserInput,
 }
@@ -55,7 +54,7 @@ impl Function for RegisterUser {
     type Output = RegisterUserOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        register(ctx, new_user_id(), input).await
+        register(ctx, UserId::random(), input).await
     }
 }
 
@@ -69,14 +68,13 @@ impl Function for RegisterUserWithId {
     type Output = RegisterUserOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        validate::user_id("user_id", &input.user_id)?;
         register(ctx, input.user_id, input.user).await
     }
 }
 
 async fn register(
     ctx: &Ctx,
-    user_id: String,
+    user_id: UserId,
     input: RegisterUserInput,
 ) -> Result<RegisterUserOutput, FunctionError> {
     validate::username("username", &input.username)?;
@@ -108,7 +106,7 @@ async fn register(
     let user = User {
         password: hash_password(&input.password, &salt),
         salt,
-        user_id,
+        user_id: user_id.to_string(),
         username: input.username,
         first_name: input.first_name,
         last_name: input.last_name,
