@@ -1,8 +1,10 @@
 //! What every function answers: an HTTP status and a JSON body in the project's envelope
-//! (`{"status": "success", ...}` or `{"status": "<Name>Error", "errors": [...]}`).
+//! (`{"status": "success", ...}` or `{"status": "<Name>Error", "errors": [...]}`), as a JSON
+//! tree ([`Reply`]) or as bytes ([`WireReply`]). Every envelope of the project, a function's,
+//! an edge's refusal or an invoker's for a callee that gave none, is built here.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::error::FunctionError;
 use crate::status;
@@ -33,7 +35,28 @@ impl<'a, T> Success<'a, T> {
     }
 }
 
+/// The failure envelope `{"status": status, "errors": errors}`.
+pub fn failure(status: &str, errors: Vec<Value>) -> Value {
+    json!({"status": status, "errors": errors})
+}
+
+/// An error item saying `message` (and naming `field`, when a field was at fault).
+pub fn error_item(message: impl Into<String>, field: Option<&str>) -> Value {
+    match field {
+        Some(field) => json!({"message": message.into(), "field": field}),
+        None => json!({"message": message.into()}),
+    }
+}
+
 impl Reply {
+    /// A failure with one error item saying `message`.
+    pub fn failure(http_status: u16, status: &str, message: impl Into<String>) -> Reply {
+        Reply {
+            status: http_status,
+            body: failure(status, vec![error_item(message, None)]),
+        }
+    }
+
     /// `{"status":"success", ...fields of output}`.
     pub fn success<T: Serialize>(output: &T) -> Reply {
         match serde_json::to_value(Success::of(output)) {

@@ -6,8 +6,9 @@
 //! storage failed) are reported under the function's own name (`<Own>Error`, as in the original),
 //! which [`FunctionError::into_envelope`] receives from the caller.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use crate::envelope;
 use crate::status;
 use crate::store::StoreError;
 
@@ -36,16 +37,6 @@ pub enum FunctionError {
         status: &'static str,
         message: String,
     },
-    #[error("body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
-    #[error("no function named `{0}`")]
-    UnknownFunction(String),
-    /// A path no route serves (the HTTP edge's fallback).
-    #[error("no route for {0}")]
-    UnknownRoute(String),
-    /// A route that exists, asked with a method it does not take.
-    #[error("{method} is not allowed here")]
-    MethodNotAllowed { method: String },
     /// One or more functions this one called failed; their envelopes are nested.
     #[error("{} callee(s) failed", .0.len())]
     Callees(Vec<CalleeFailure>),
@@ -53,12 +44,6 @@ pub enum FunctionError {
     Store(#[from] StoreError),
     #[error("deadline exceeded")]
     DeadlineExceeded,
-    /// The request's body did not arrive before its deadline.
-    #[error("the request body did not arrive within the deadline")]
-    BodyTimeout,
-    /// The server is at its limit of requests in flight: shed before any work, retry later.
-    #[error("over the limit of {limit} requests in flight; retry later")]
-    Overloaded { limit: usize },
     #[error("{0}")]
     Internal(String),
 }
@@ -109,7 +94,10 @@ impl CalleeFailure {
         CalleeFailure {
             callee: callee.to_owned(),
             http_status: 502,
-            body: json!({"status": status::INVOCATION, "errors": [{"message": message.into()}]}),
+            body: envelope::failure(
+                status::INVOCATION,
+                vec![envelope::error_item(message, None)],
+            ),
         }
     }
 
@@ -156,16 +144,8 @@ impl FunctionError {
             | FunctionError::MissingField(_)
             | FunctionError::InvalidField { .. } => 400,
             FunctionError::Unauthorized { .. } => 401,
-            FunctionError::NotFound { .. }
-            | FunctionError::UnknownFunction(_)
-            | FunctionError::UnknownRoute(_) => 404,
-            FunctionError::MethodNotAllowed { .. } => 405,
+            FunctionError::NotFound { .. } => 404,
             FunctionError::Conflict { .. } => 409,
-            // 408, not 504: the client was too slow to send, no server of ours was too slow to
-            // answer, and a 408 tells the client that sending again (faster) may succeed.
-            FunctionError::BodyTimeout => 408,
-            FunctionError::PayloadTooLarge { .. } => 413,
-            FunctionError::Overloaded { .. } => 503,
             FunctionError::Callees(failures) => callee_status(failures),
             FunctionError::Store(StoreError::Unavailable(_)) => 503,
             FunctionError::Store(StoreError::Internal(_)) | FunctionError::Internal(_) => 500,
@@ -182,12 +162,6 @@ impl FunctionError {
             FunctionError::Unauthorized { status, .. }
             | FunctionError::NotFound { status, .. }
             | FunctionError::Conflict { status, .. } => status,
-            FunctionError::PayloadTooLarge { .. } => status::PAYLOAD_TOO_LARGE,
-            FunctionError::BodyTimeout => status::REQUEST_TIMEOUT,
-            FunctionError::Overloaded { .. } => status::OVERLOADED,
-            FunctionError::UnknownFunction(_) => status::FUNCTION_NOT_FOUND,
-            FunctionError::UnknownRoute(_) => status::ROUTE_NOT_FOUND,
-            FunctionError::MethodNotAllowed { .. } => status::METHOD_NOT_ALLOWED,
             FunctionError::Store(StoreError::Unavailable(_)) => status::STORAGE_UNAVAILABLE,
             FunctionError::DeadlineExceeded => status::TIMEOUT,
             // Storage down, a callee shedding load or time up anywhere below: the client's cue
@@ -214,15 +188,12 @@ impl FunctionError {
             FunctionError::Callees(failures) => {
                 failures.iter().map(CalleeFailure::to_error_item).collect()
             }
-            FunctionError::MissingField(field) => {
-                vec![json!({"message": self.to_string(), "field": field})]
+            FunctionError::MissingField(field) | FunctionError::InvalidField { field, .. } => {
+                vec![envelope::error_item(self.to_string(), Some(field))]
             }
-            FunctionError::InvalidField { field, .. } => {
-                vec![json!({"message": self.to_string(), "field": field})]
-            }
-            _ => vec![json!({"message": self.to_string()})],
+            _ => vec![envelope::error_item(self.to_string(), None)],
         };
-        json!({"status": status, "errors": errors})
+        envelope::failure(status, errors)
     }
 }
 
@@ -242,7 +213,7 @@ mod tests {
         CalleeFailure {
             callee: "callee".into(),
             http_status: status,
-            body: json!({"status": name, "errors": [{"message": "m"}]}),
+            body: serde_json::json!({"status": name, "errors": [{"message": "m"}]}),
         }
     }
 

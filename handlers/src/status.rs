@@ -30,6 +30,10 @@ pub const STORAGE_UNAVAILABLE: &str = "StorageUnavailableError";
 pub const TIMEOUT: &str = "TimeoutError";
 /// Something failed that is nobody's input (a reply that does not encode, say).
 pub const INTERNAL: &str = "InternalError";
+/// A function crashed instead of answering (its process died, or Lambda reported an error).
+pub const FUNCTION_CRASHED: &str = "FunctionCrashedError";
+/// The OpenFaaS gateway answered itself (no envelope: a timeout, no such function there).
+pub const GATEWAY: &str = "GatewayError";
 /// The way in failed rather than a function: an edge's own refusals, or a callee whose reply
 /// was no envelope at all.
 pub const INVOCATION: &str = "InvocationError";

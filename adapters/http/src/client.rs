@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply};
-use serde_json::{Value, json};
+use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply, status};
+use serde_json::Value;
 
 /// Where a function lives.
 #[derive(Debug, Clone)]
@@ -126,13 +126,13 @@ impl Invoker for GatewayInvoker {
             let bytes = read_limited(function, response, self.reply_limit).await?;
             // The gateway itself answers in plain text (a 502 on a function timeout, say):
             // keep its words in the envelope.
-            let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                json!({
-                    "status": "GatewayError",
-                    "errors": [{"message": String::from_utf8_lossy(&bytes).trim().to_owned()}],
-                })
-            });
-            Ok(Reply { status, body })
+            Ok(match serde_json::from_slice(&bytes) {
+                Ok(body) => Reply { status, body },
+                Err(_) => {
+                    let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+                    Reply::failure(status, status::GATEWAY, text)
+                }
+            })
         })
     }
 }

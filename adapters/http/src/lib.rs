@@ -15,21 +15,23 @@
 pub mod client;
 pub mod context;
 pub mod dsb;
+pub mod refusal;
+
+pub use refusal::Refusal;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use deathstar_handlers::status;
-use deathstar_handlers::{FunctionError, Registry, Reply, WireReply};
-use serde_json::Value;
+use deathstar_handlers::{Registry, Reply, WireReply};
 use tokio::sync::Semaphore;
+use tokio::time::Instant as Deadline;
 
 pub use context::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 
@@ -97,17 +99,25 @@ pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Ro
 }
 
 /// Any path no route serves: a 404 in the envelope, like every other refusal.
-async fn no_route(uri: axum::http::Uri) -> Response {
-    let error = FunctionError::UnknownRoute(uri.path().to_owned());
-    into_response(Reply::error(error, status::INVOCATION), "")
+async fn no_route(uri: axum::http::Uri) -> Refusal {
+    Refusal::UnknownRoute(uri.path().to_owned())
 }
 
 /// A route asked with a method it does not take: a 405 in the envelope (axum adds `Allow`).
-async fn method_not_allowed(method: axum::http::Method) -> Response {
-    let error = FunctionError::MethodNotAllowed {
-        method: method.to_string(),
-    };
-    into_response(Reply::error(error, status::INVOCATION), "")
+async fn method_not_allowed(method: axum::http::Method) -> Refusal {
+    let method = method.to_string();
+    Refusal::MethodNotAllowed { method }
+}
+
+/// A request's body, read whole if it is at most `limit` bytes and arrives by `deadline`: a
+/// client trickling its body gets its answer within the deadline, and holds its permit no
+/// longer. Every body the edge reads, it reads with this.
+async fn read_body(body: Body, limit: usize, deadline: Deadline) -> Result<Bytes, Refusal> {
+    match tokio::time::timeout_at(deadline, to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(Refusal::PayloadTooLarge { limit }),
+        Err(_elapsed) => Err(Refusal::BodyTimeout),
+    }
 }
 
 fn function_routes(shared: Arc<Shared>) -> Router {
@@ -169,18 +179,14 @@ impl Admission {
         }
         let (parts, body) = request.into_parts();
         let timeout = context::request_timeout(&parts.headers, self.timeout);
-        let error = match tokio::time::timeout(timeout, to_bytes(body, self.body_limit)).await {
-            Ok(Ok(bytes)) => return Ok(Request::from_parts(parts, Body::from(bytes))),
-            Ok(Err(_)) => FunctionError::PayloadTooLarge {
-                limit: self.body_limit,
-            },
-            Err(_elapsed) => FunctionError::BodyTimeout,
-        };
-        let trace_id = context::trace(&parts.headers).trace_id.to_string();
-        Err(into_response(
-            Reply::error(error, status::INVOCATION),
-            &trace_id,
-        ))
+        let deadline = Deadline::now() + timeout;
+        match read_body(body, self.body_limit, deadline).await {
+            Ok(bytes) => Ok(Request::from_parts(parts, Body::from(bytes))),
+            Err(refusal) => {
+                let trace_id = context::trace(&parts.headers).trace_id.to_string();
+                Err(refusal.response(&trace_id))
+            }
+        }
     }
 }
 
@@ -201,8 +207,7 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
                 let trace_id = context::trace(request.headers()).trace_id.to_string();
                 // Debug, not info: a line per shed request would cost the CPU that is short.
                 tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
-                let error = FunctionError::Overloaded { limit: *limit };
-                return into_response(Reply::error(error, status::INVOCATION), &trace_id);
+                return Refusal::Overloaded { limit: *limit }.response(&trace_id);
             }
         },
     };
@@ -234,33 +239,20 @@ async fn invoke(
     let started = Instant::now();
     let meta = context::read(&headers, shared.options.timeout, shared.registry.auth());
     let trace_id = meta.trace_id().to_string();
-    let unknown = |name: &str| {
-        let error = FunctionError::UnknownFunction(name.to_owned());
-        WireReply::from(Reply::error(error, status::INVOCATION))
-    };
+    let refused = |refusal: Refusal| WireReply::from(refusal.reply());
+    let unknown = || refused(Refusal::UnknownFunction(name.clone()));
+    // The deadline started with the request, before its body.
+    let deadline = meta
+        .deadline
+        .unwrap_or_else(|| Deadline::now() + shared.options.timeout);
     let reply = if !shared.registry.contains(&name) {
-        unknown(&name)
+        unknown()
     } else {
-        // The deadline started with the request, before its body: a client trickling its
-        // body gets its answer within the deadline, and holds its permit no longer.
-        let read = to_bytes(body, shared.options.body_limit);
-        let read = match meta.deadline {
-            Some(at) => tokio::time::timeout_at(at, read).await,
-            None => Ok(read.await),
-        };
-        match read {
-            Err(_elapsed) => {
-                WireReply::from(Reply::error(FunctionError::BodyTimeout, status::INVOCATION))
-            }
-            Ok(Err(_)) => WireReply::from(Reply::error(
-                FunctionError::PayloadTooLarge {
-                    limit: shared.options.body_limit,
-                },
-                status::INVOCATION,
-            )),
-            Ok(Ok(body)) => match shared.registry.call_wire(&name, &body, meta) {
+        match read_body(body, shared.options.body_limit, deadline).await {
+            Err(refusal) => refused(refusal),
+            Ok(body) => match shared.registry.call_wire(&name, &body, meta) {
                 Some(call) => call.await,
-                None => unknown(&name),
+                None => unknown(),
             },
         }
     };
@@ -272,15 +264,6 @@ async fn invoke(
         "call"
     );
     wire_response(reply, &trace_id)
-}
-
-/// A request body as JSON; an empty body is `{}`. Every transport decodes bodies with this.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, FunctionError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
-    }
-    serde_json::from_slice(bytes)
-        .map_err(|e| FunctionError::MalformedBody(format!("the body is not valid JSON: {e}")))
 }
 
 pub fn into_response(reply: Reply, trace_id: &str) -> Response {

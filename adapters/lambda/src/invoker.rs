@@ -19,7 +19,7 @@ use aws_sdk_lambda::config::interceptors::BeforeDeserializationInterceptorContex
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_lambda::error::BoxError;
 use aws_sdk_lambda::primitives::{Blob, SdkBody};
-use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply};
+use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply, status};
 pub use deathstar_http::client::REPLY_LIMIT;
 use http_body_util::{LengthLimitError, Limited};
 use serde_json::{Value, json};
@@ -167,10 +167,11 @@ fn crashed(function: &str, payload: &[u8]) -> Reply {
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| String::from_utf8_lossy(payload).into_owned());
-    Reply {
-        status: 502,
-        body: json!({"status": "FunctionCrashedError", "errors": [{"message": format!("{function}: {message}")}]}),
-    }
+    Reply::failure(
+        502,
+        status::FUNCTION_CRASHED,
+        format!("{function}: {message}"),
+    )
 }
 
 impl Invoker for LambdaInvoker {

@@ -11,11 +11,12 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use deathstar_handlers::functions::social_graph::{FollowInput, FollowWithUsernameInput};
 use deathstar_handlers::{FunctionError, UserId};
 
 use super::{Refused, refuse};
+use crate::Refusal;
 
 /// Form fields by name.
 pub type Form = HashMap<String, String>;
@@ -34,14 +35,11 @@ impl<S: Send + Sync> FromRequest<S> for FormBody {
         Bytes::from_request(request, state)
             .await
             .map(FormBody)
-            .map_err(|rejection| {
-                let error = match rejection.status() {
-                    StatusCode::PAYLOAD_TOO_LARGE => {
-                        FunctionError::PayloadTooLarge { limit: FORM_LIMIT }
-                    }
-                    _ => FunctionError::MalformedBody(rejection.body_text()),
-                };
-                *refuse(error)
+            .map_err(|rejection| match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    Refusal::PayloadTooLarge { limit: FORM_LIMIT }.into_response()
+                }
+                _ => *refuse(FunctionError::MalformedBody(rejection.body_text())),
             })
     }
 }
