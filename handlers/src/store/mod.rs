@@ -17,6 +17,7 @@
 
 pub mod embedded;
 mod memory_post_cache;
+pub mod order;
 
 pub use memory_post_cache::MemoryPostCache;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use deathstar_handlers::model::{Creator, Media, Post, UrlDoc, UserMention};
-use deathstar_handlers::store::{PostStore, StoreError, StoreResult};
+use deathstar_handlers::store::{PostStore, StoreError, StoreResult, order};
 use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc, from_bson, to_bson};
 use serde::de::DeserializeOwned;
@@ -105,15 +105,10 @@ impl PostStore for Mongo {
             posts.find(filter).await?.try_collect().await
         })
         .await?;
-        let mut found: Vec<Option<Arc<Post>>> = vec![None; post_ids.len()];
-        for document in &documents {
-            let post = decode(document)?;
-            for (slot, id) in found.iter_mut().zip(post_ids) {
-                if *id == post.post_id {
-                    *slot = Some(Arc::new(post.clone()));
-                }
-            }
-        }
-        Ok(found)
+        let posts = documents
+            .iter()
+            .map(|document| decode(document).map(Arc::new))
+            .collect::<StoreResult<Vec<Arc<Post>>>>()?;
+        Ok(order::aligned(post_ids, posts, |post| post.post_id.clone()))
     }
 }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use deathstar_handlers::model::UrlDoc;
-use deathstar_handlers::store::{ShortUrlStore, StoreResult};
+use deathstar_handlers::store::{ShortUrlStore, StoreResult, order};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use mongodb::error::ErrorKind;
@@ -59,15 +59,14 @@ impl ShortUrlStore for Mongo {
             short_urls.find(filter).await?.try_collect().await
         })
         .await?;
-        Ok(shortened
-            .iter()
-            .map(|s| {
-                documents
-                    .iter()
-                    .find(|d| d.get_str("shortened_url") == Ok(s.as_str()))
-                    .and_then(|d| d.get_str("expanded_url").ok())
-                    .map(str::to_owned)
-            })
+        let pairs = documents.iter().filter_map(|d| {
+            let short = d.get_str("shortened_url").ok()?;
+            Some((short.to_owned(), d.get_str("expanded_url").ok()?.to_owned()))
+        });
+        let aligned = order::aligned(shortened, pairs, |(short, _)| short.clone());
+        Ok(aligned
+            .into_iter()
+            .map(|found| found.map(|(_, expanded)| expanded))
             .collect())
     }
 }

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use deathstar_handlers::model::User;
-use deathstar_handlers::store::{InsertUser, StoreError, StoreResult, UserStore};
+use deathstar_handlers::store::{InsertUser, StoreError, StoreResult, UserStore, order};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, from_document, to_document};
 
@@ -64,12 +64,13 @@ impl UserStore for Mongo {
             users.find(filter).await?.try_collect().await
         })
         .await?;
-        let mut users = documents
+        let users = documents
             .into_iter()
             .map(decode)
             .collect::<StoreResult<Vec<User>>>()?;
-        // In the order asked, as the trait promises (the server returns its own order).
-        users.sort_by_key(|u| usernames.iter().position(|n| n == &u.username));
-        Ok(users)
+        // The server returns its own order.
+        Ok(order::in_order_asked(usernames, users, |u| {
+            u.username.clone()
+        }))
     }
 }

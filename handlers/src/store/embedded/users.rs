@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::log::Record;
 use super::{Embedded, read, write};
 use crate::model::User;
-use crate::store::{InsertUser, StoreResult, UserStore};
+use crate::store::{InsertUser, StoreResult, UserStore, order};
 
 #[derive(Default)]
 pub struct Users {
@@ -62,15 +62,12 @@ impl UserStore for Embedded {
 
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
         let users = read(&self.users);
-        let mut found: Vec<User> = Vec::new();
-        for name in usernames {
-            if found.iter().any(|u| &u.username == name) {
-                continue;
-            }
-            if let Some(user) = users.by_username.get(name) {
-                found.push(User::clone(user));
-            }
-        }
-        Ok(found)
+        let known = usernames
+            .iter()
+            .filter_map(|name| users.by_username.get(name))
+            .map(|user| User::clone(user));
+        Ok(order::in_order_asked(usernames, known, |u| {
+            u.username.clone()
+        }))
     }
 }
