@@ -23,15 +23,16 @@ command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 
 
 # The release server of revision $1 (empty: the working tree) as $work/bin/$2.
 build() {
-    local rev=$1 name=$2 src=$root
+    local rev=$1 name=$2 src=$root target=$root/target
     if [[ -n $rev ]]; then
         git worktree add --detach -f "$work/src" "$rev" >/dev/null 2>&1
-        src=$work/src
+        # A target dir of its own: in a shared one, cargo takes the other tree's newer
+        # artifacts of the same crates for fresh.
+        src=$work/src target=$root/target/compare
     fi
-    # One target dir for both: dependencies are built once.
-    (cd "$src" && CARGO_TARGET_DIR=$root/target/compare cargo build -q --release -p deathstar)
+    (cd "$src" && CARGO_TARGET_DIR=$target cargo build -q --release -p deathstar)
     mkdir -p "$work/bin"
-    cp "$root/target/compare/release/deathstar" "$work/bin/$name"
+    cp "$target/release/deathstar" "$work/bin/$name"
     [[ -z $rev ]] || git worktree remove --force "$work/src"
 }
 
