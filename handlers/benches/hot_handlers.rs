@@ -57,7 +57,7 @@ fn timeline_read(c: &mut Criterion) {
                 post_id: (1_000_000 + n).to_string(),
                 req_id: n.to_string(),
                 creator: Creator {
-                    user_id: format!("{:032x}", 2),
+                    user_id: deathstar_handlers::UserId::from_integer(2),
                     username: "username_2".into(),
                 },
                 text: dsb_text(),

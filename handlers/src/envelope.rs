@@ -6,7 +6,6 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::error::FunctionError;
 use crate::status;
 
 /// A function's answer, ready for any transport.
@@ -61,14 +60,7 @@ impl Reply {
     pub fn success<T: Serialize>(output: &T) -> Reply {
         match serde_json::to_value(Success::of(output)) {
             Ok(body) => Reply { status: 200, body },
-            Err(e) => Reply::error(FunctionError::Internal(e.to_string()), status::INTERNAL),
-        }
-    }
-
-    pub fn error(error: FunctionError, own: &'static str) -> Reply {
-        Reply {
-            status: error.http_status(),
-            body: error.into_envelope(own),
+            Err(e) => Reply::failure(500, status::INTERNAL, e.to_string()),
         }
     }
 
@@ -89,10 +81,7 @@ impl WireReply {
     pub fn success<T: Serialize>(output: &T) -> WireReply {
         match serde_json::to_vec(&Success::of(output)) {
             Ok(body) => WireReply { status: 200, body },
-            Err(e) => WireReply::from(Reply::error(
-                FunctionError::Internal(e.to_string()),
-                status::INTERNAL,
-            )),
+            Err(e) => WireReply::from(Reply::failure(500, status::INTERNAL, e.to_string())),
         }
     }
 }

@@ -197,6 +197,17 @@ impl FunctionError {
     }
 }
 
+impl envelope::Reply {
+    /// A function's failure: `error`'s status and envelope; `own` is the function's
+    /// `<Own>Error` name.
+    pub fn error(error: FunctionError, own: &'static str) -> Self {
+        envelope::Reply {
+            status: error.http_status(),
+            body: error.into_envelope(own),
+        }
+    }
+}
+
 /// A user id that should have been one (read from a store, or from a value checked before) and
 /// is not: the server's fault, not the caller's.
 impl From<crate::user_id::NotAUserId> for FunctionError {

@@ -1,5 +1,6 @@
 //! The documents of the social network, shaped after the seed's MongoDB documents.
 
+use crate::user_id::UserId;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -46,15 +47,14 @@ pub struct FollowEdge {
 /// The author of a post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Creator {
-    #[schemars(regex(pattern = crate::openapi::USER_ID))]
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
 }
 
 /// A user mentioned in a post (`@username`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct UserMention {
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
 }
 

@@ -1,8 +1,7 @@
-//! Checks of input values that serde's types alone cannot express. Each returns the
-//! `InvalidFieldError` naming the field.
+//! Checks of input values that serde's types alone cannot express (a user id is a type that
+//! serde checks: [`crate::UserId`]). Each returns the `InvalidFieldError` naming the field.
 
 use crate::error::FunctionError;
-use crate::ids::is_user_id;
 
 pub const MAX_USERNAME_CHARS: usize = 64;
 pub const MAX_NAME_BYTES: usize = 256;
@@ -11,17 +10,6 @@ pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// Longest timeline page one call may ask for.
 pub const MAX_PAGE: i64 = 1000;
 pub const MAX_LIST_ITEMS: usize = 1000;
-
-pub fn user_id(field: &str, value: &str) -> Result<(), FunctionError> {
-    if is_user_id(value) {
-        Ok(())
-    } else {
-        Err(FunctionError::invalid(
-            field,
-            "must be 32 lowercase hexadecimal characters",
-        ))
-    }
-}
 
 /// Usernames are what a mention can name: `[A-Za-z0-9_-]`, 1 to 64 characters.
 pub fn username(field: &str, value: &str) -> Result<(), FunctionError> {

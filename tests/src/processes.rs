@@ -9,9 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use deathstar_backends::BackendConfig;
@@ -207,17 +206,16 @@ pub async fn launch(
 }
 
 /// What the OpenFaaS gateway does for `/function/<name>`: forward the call, headers and all.
-async fn forward(
-    State(gateway): State<Arc<Gateway>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some(url) = gateway.routes.get(&name) else {
+async fn forward(gateway: State<Arc<Gateway>>, name: Path<String>, call: Request) -> Response {
+    let Some(url) = gateway.routes.get(&*name) else {
         return (StatusCode::NOT_FOUND, "error finding function").into_response();
     };
+    let (parts, body) = call.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
+    };
     let mut request = gateway.client.post(url).body(body);
-    for (key, value) in &headers {
+    for (key, value) in &parts.headers {
         if key != "host" && key != "content-length" {
             request = request.header(key, value);
         }

@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use deathstar_backends::BackendConfig;
+use deathstar_handlers::UserId;
 use deathstar_handlers::model::{
     Creator, FollowEdge, Media, MediaFile, Post, TimelineEntry, UrlDoc, User, UserMention,
 };
@@ -133,12 +134,12 @@ fn post(post_id: &str, timestamp: u64) -> Post {
         post_id: post_id.to_owned(),
         req_id: format!("req-{post_id}"),
         creator: Creator {
-            user_id: "100001".to_owned(),
+            user_id: UserId::from_integer(100_001),
             username: "zoë".to_owned(),
         },
         text: format!("post {post_id}: héllo 世界 👋🏽 \u{202e}rtl\u{202c} @東京 http://sh.rt/x"),
         user_mentions: vec![UserMention {
-            user_id: "100002".to_owned(),
+            user_id: UserId::from_integer(100_002),
             username: "東京".to_owned(),
         }],
         media: vec![

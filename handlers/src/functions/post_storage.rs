@@ -30,7 +30,6 @@ impl Function for StorePost {
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let post = &input.post;
         validate::non_empty("post.post_id", &post.post_id, 64)?;
-        validate::user_id("post.creator.user_id", &post.creator.user_id)?;
         validate::bounded("post.text", &post.text, 4 * validate::MAX_TEXT_BYTES)?;
         if !ctx.stores().posts.insert(post).await? {
             return Err(FunctionError::Conflict {

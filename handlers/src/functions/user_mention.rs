@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::UserMention;
+use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -34,11 +35,13 @@ impl Function for UploadUserMentions {
         let users = ctx.stores().users.by_usernames(&input.usernames).await?;
         let user_mentions = users
             .into_iter()
-            .map(|u| UserMention {
-                user_id: u.user_id,
-                username: u.username,
+            .map(|u| {
+                Ok(UserMention {
+                    user_id: UserId::parse(u.user_id)?,
+                    username: u.username,
+                })
             })
-            .collect();
+            .collect::<Result<_, FunctionError>>()?;
         Ok(UploadUserMentionsOutput { user_mentions })
     }
 }

@@ -550,6 +550,13 @@ async fn compose_and_upload_refuses_invalid_or_missing_fields(net: Net) {
             json!({"user_id": "alice", "username": "alice"}),
             "creator.user_id",
         ),
+        // A mention's id is checked where the post is decoded: a 400 naming it, not a 500 from
+        // the timeline write that would trip over it.
+        (
+            "user_mentions",
+            json!([{"user_id": alice, "username": "alice"}, {"user_id": "ünï", "username": "b"}]),
+            "user_mentions[1].user_id",
+        ),
     ];
     for (name, value, bad) in cases {
         let mut body = composed("42", &alice, "alice");

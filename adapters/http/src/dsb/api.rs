@@ -17,21 +17,19 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use deathstar_handlers::Function;
 use deathstar_handlers::functions::social_graph::{GetFollowees, GetFollowers, UserIdInput};
-use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
 use deathstar_handlers::functions::user::{Login, LoginInput, RegisterUser, RegisterUserInput};
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 use deathstar_handlers::model::FollowEdge;
 
-use super::form::{FormBody, Window, parse_form, required};
+use super::form::{FormBody, parse_form, required};
 use super::ids::printed_id;
-use super::{Author, Call, Change, Dsb, Refused, json, respond};
+use super::{Call, Change, Dsb, LoggedIn, Refused, compose, json, respond, timeline};
 use crate::context::LOGIN_COOKIE as COOKIE;
 
 /// Lifetime of the cookie, in seconds: DSB's `cookie_ttl`. The token in it expires sooner
@@ -44,14 +42,17 @@ pub(super) fn routes() -> Router<Arc<Dsb>> {
         .route("/api/user/login", post(login).options(preflight))
         .route("/api/user/follow", post(follow).options(preflight))
         .route("/api/user/unfollow", post(unfollow).options(preflight))
-        .route("/api/post/compose", post(compose).options(preflight))
+        .route(
+            "/api/post/compose",
+            post(compose::<LoggedIn>).options(preflight),
+        )
         .route(
             "/api/home-timeline/read",
-            get(timeline::<HomeTimelineReadFrontend>).options(preflight),
+            get(timeline::<HomeTimelineReadFrontend, LoggedIn>).options(preflight),
         )
         .route(
             "/api/user-timeline/read",
-            get(timeline::<UserTimelineReadFrontend>).options(preflight),
+            get(timeline::<UserTimelineReadFrontend, LoggedIn>).options(preflight),
         )
         .route("/api/user/get_follower", get(followers).options(preflight))
         .route("/api/user/get_followee", get(followees).options(preflight))
@@ -156,25 +157,6 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
     respond(async {
         dsb.change_edge(&call, &body, Change::Unfollow).await?;
         Ok(StatusCode::OK.into_response())
-    })
-    .await
-}
-
-/// `post_type`, `text` and the media lists from the form; the author from the token.
-async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    respond(dsb.compose(&call, &body, Author::LoggedIn)).await
-}
-
-/// `start`, `stop` from the query; the user from the token.
-async fn timeline<F>(State(dsb): State<Arc<Dsb>>, call: Call, RawQuery(query): RawQuery) -> Response
-where
-    F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
-{
-    let form = parse_form(query.as_deref().unwrap_or_default());
-    respond(async {
-        let window = Window::from_form(&form)?;
-        let user_id = call.logged_in()?.user_id;
-        dsb.timeline::<F>(&call, user_id, window).await
     })
     .await
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, RawQuery, State};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -38,7 +38,7 @@ use serde::Serialize;
 pub use form::parse_form;
 pub use ids::{dsb_id, user_id};
 
-use form::{Edge, NewPost, Window};
+use form::{Edge, FormBody, NewPost, Window};
 use post_json::PostsJson;
 
 struct Dsb {
@@ -143,13 +143,55 @@ impl Call {
     }
 }
 
-/// Where a compose request names its author.
+/// Where a request names the user it acts for.
 #[derive(Clone, Copy)]
 enum Author {
-    /// `user_id` and `username` in the form (`/wrk2-api/`).
+    /// In the form or query (`/wrk2-api/`): `user_id` (DSB's integer), and `username` to post.
     InForm,
     /// The login token (`/api/`).
     LoggedIn,
+}
+
+/// Where a route set names its user, as a type: the compose and timeline routes are written once,
+/// for either.
+trait Acting: Send + Sync + 'static {
+    const AUTHOR: Author;
+}
+
+/// `/wrk2-api/`: the user is named in the request.
+struct NamedInRequest;
+
+impl Acting for NamedInRequest {
+    const AUTHOR: Author = Author::InForm;
+}
+
+/// `/api/`: the user is the login token's.
+struct LoggedIn;
+
+impl Acting for LoggedIn {
+    const AUTHOR: Author = Author::LoggedIn;
+}
+
+/// `POST .../post/compose`: the post, and its author as `A` says.
+async fn compose<A: Acting>(
+    State(dsb): State<Arc<Dsb>>,
+    call: Call,
+    FormBody(body): FormBody,
+) -> Response {
+    respond(dsb.compose(&call, &body, A::AUTHOR)).await
+}
+
+/// `GET .../{home,user}-timeline/read`: a page of timeline `F`, of the user `A` says.
+async fn timeline<F, A>(
+    State(dsb): State<Arc<Dsb>>,
+    call: Call,
+    RawQuery(query): RawQuery,
+) -> Response
+where
+    F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
+    A: Acting,
+{
+    respond(dsb.timeline::<F>(&call, query.as_deref(), A::AUTHOR)).await
 }
 
 /// Whether a follow form makes or removes its edge.
@@ -216,16 +258,31 @@ impl Dsb {
         Ok(())
     }
 
-    /// `window` of `user_id`'s timeline `F` (home or user), as DSB's JSON post array.
+    /// A page of timeline `F` (home or user) as DSB's JSON post array: the window (`start`,
+    /// `stop`) from the query, the user as `whose` says. Checked in DSB's order: a `user_id` in
+    /// the query, the window, then the token.
     async fn timeline<F>(
         &self,
         call: &Call,
-        user_id: UserId,
-        window: Window,
+        query: Option<&str>,
+        whose: Author,
     ) -> Result<Response, Refused>
     where
         F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
     {
+        let form = form::parse_form(query.unwrap_or_default());
+        let named = match whose {
+            Author::InForm => {
+                let [dsb_user] = form::required(&form, ["user_id"])?;
+                Some(form::id("user_id", dsb_user)?)
+            }
+            Author::LoggedIn => None,
+        };
+        let window = Window::from_form(&form)?;
+        let user_id = match named {
+            Some(user_id) => user_id,
+            None => call.logged_in()?.user_id,
+        };
         if window.is_empty() {
             return Ok(json_response(b"[]".to_vec()));
         }

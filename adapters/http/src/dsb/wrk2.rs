@@ -5,32 +5,30 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use deathstar_handlers::Function;
-use deathstar_handlers::functions::timeline::{ReadTimelineInput, TimelinePostsOutput};
 use deathstar_handlers::functions::user::{
     RegisterUserInput, RegisterUserWithId, RegisterUserWithIdInput,
 };
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
-use super::form::{FormBody, Window, id, parse_form, required};
-use super::{Author, Call, Change, Dsb, respond};
+use super::form::{FormBody, id, parse_form, required};
+use super::{Call, Change, Dsb, NamedInRequest, compose, respond, timeline};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
     Router::new()
         .route("/wrk2-api/user/register", post(register))
         .route("/wrk2-api/user/follow", post(follow))
         .route("/wrk2-api/user/unfollow", post(unfollow))
-        .route("/wrk2-api/post/compose", post(compose))
+        .route("/wrk2-api/post/compose", post(compose::<NamedInRequest>))
         .route(
             "/wrk2-api/home-timeline/read",
-            get(timeline::<HomeTimelineReadFrontend>),
+            get(timeline::<HomeTimelineReadFrontend, NamedInRequest>),
         )
         .route(
             "/wrk2-api/user-timeline/read",
-            get(timeline::<UserTimelineReadFrontend>),
+            get(timeline::<UserTimelineReadFrontend, NamedInRequest>),
         )
 }
 
@@ -69,26 +67,6 @@ async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
     respond(async {
         dsb.change_edge(&call, &body, Change::Unfollow).await?;
         Ok("Success!".into_response())
-    })
-    .await
-}
-
-/// The post and its author (`user_id`, `username`) from the form.
-async fn compose(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
-    respond(dsb.compose(&call, &body, Author::InForm)).await
-}
-
-/// `user_id`, `start`, `stop` from the query.
-async fn timeline<F>(State(dsb): State<Arc<Dsb>>, call: Call, RawQuery(query): RawQuery) -> Response
-where
-    F: Function<Input = ReadTimelineInput, Output = TimelinePostsOutput>,
-{
-    let form = parse_form(query.as_deref().unwrap_or_default());
-    respond(async {
-        let [dsb_user] = required(&form, ["user_id"])?;
-        let window = Window::from_form(&form)?;
-        let user_id = id("user_id", dsb_user)?;
-        dsb.timeline::<F>(&call, user_id, window).await
     })
     .await
 }

@@ -26,7 +26,7 @@ pub(crate) fn encode(post: &Post) -> StoreResult<Document> {
     Ok(doc! {
         "req_id": &post.req_id,
         "post_id": &post.post_id,
-        "creator": {"user_id": &post.creator.user_id, "username": &post.creator.username},
+        "creator": {"user_id": post.creator.user_id.as_str(), "username": &post.creator.username},
         "text": &post.text,
         "timestamp": seconds(post.timestamp),
         "media": first_media,

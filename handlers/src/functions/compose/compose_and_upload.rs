@@ -15,7 +15,6 @@ use crate::functions::unique_id::check_post_type;
 use crate::functions::user_timeline::{WriteUserTimeline, WriteUserTimelineInput};
 use crate::ids::now_ms;
 use crate::model::{Creator, Media, Post, UrlDoc, UserMention};
-use crate::user_id::UserId;
 use crate::validate;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -53,7 +52,6 @@ impl Function for ComposeAndUpload {
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         validate::non_empty("post_id", &input.post_id, 64)?;
-        validate::user_id("creator.user_id", &input.creator.user_id)?;
         check_post_type(input.post_type)?;
         let post = Post {
             post_id: input.post_id,
@@ -68,22 +66,20 @@ impl Function for ComposeAndUpload {
         };
         let post = ctx.call::<StorePost>(StorePostInput { post }).await?.post;
 
-        // Checked when the post was decoded: a creator's and a mention's id are user ids.
-        let author = UserId::parse(post.creator.user_id.as_str())?;
         let user_timeline = WriteUserTimelineInput {
-            user_id: author.clone(),
+            user_id: post.creator.user_id.clone(),
             post_id: post.post_id.clone(),
             timestamp: post.timestamp,
         };
         let home_timeline = WriteHomeTimelineInput {
-            user_id: author,
+            user_id: post.creator.user_id.clone(),
             post_id: post.post_id.clone(),
             timestamp: post.timestamp,
             user_mentions_id: post
                 .user_mentions
                 .iter()
-                .map(|m| UserId::parse(m.user_id.as_str()))
-                .collect::<Result<_, _>>()?,
+                .map(|m| m.user_id.clone())
+                .collect(),
         };
         match tokio::join!(
             ctx.call::<WriteUserTimeline>(user_timeline),

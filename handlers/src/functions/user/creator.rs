@@ -47,7 +47,7 @@ impl Function for UploadCreatorWithUserId {
         }
         Ok(UploadCreatorOutput {
             creator: Creator {
-                user_id: user.user_id,
+                user_id: UserId::parse(user.user_id)?,
                 username: user.username,
             },
         })
@@ -68,7 +68,7 @@ impl Function for UploadCreatorWithUsername {
         let user = user.ok_or_else(|| username_not_found(&input.username))?;
         Ok(UploadCreatorOutput {
             creator: Creator {
-                user_id: user.user_id,
+                user_id: UserId::parse(user.user_id)?,
                 username: user.username,
             },
         })

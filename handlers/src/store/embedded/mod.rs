@@ -228,7 +228,7 @@ mod tests {
             post_id: id.into(),
             req_id: "1".into(),
             creator: Creator {
-                user_id: author.user_id.clone(),
+                user_id: crate::UserId::parse(author.user_id.as_str()).unwrap(),
                 username: author.username.clone(),
             },
             text: "hello".into(),
