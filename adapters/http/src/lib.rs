@@ -96,6 +96,17 @@ pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Ro
     routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(admission, admit))
+        .layer(middleware::map_response(no_sniffing))
+}
+
+/// Every response says its `Content-Type` is to be believed: a browser never runs a reply (a
+/// function's JSON, a media file's data, an error) as a page or a script because it looks like one.
+async fn no_sniffing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// Any path no route serves: a 404 in the envelope, like every other refusal.

@@ -504,3 +504,25 @@ async fn browser_api_routes_use_the_login_cookie() {
     .await;
     assert_eq!(reply.json(), json!([]));
 }
+
+/// Every answer, a function's, a DSB route's, a refusal or the health check, tells browsers not
+/// to second-guess its type.
+#[tokio::test]
+async fn every_response_forbids_type_sniffing() {
+    let app = App::new();
+    for (method, path, body) in [
+        (
+            Method::POST,
+            "/function/get-user-id",
+            r#"{"username": "nobody"}"#,
+        ),
+        (Method::POST, "/function/no-such-function", "{}"),
+        (Method::GET, "/no/such/route", ""),
+        (Method::GET, "/healthz", ""),
+        (Method::POST, "/wrk2-api/post/compose", "text=hi"),
+        (Method::GET, "/api/home-timeline/read?start=0&stop=1", ""),
+    ] {
+        let reply = app.send(method, path.into(), body.into(), None).await;
+        assert_eq!(reply.header("x-content-type-options"), "nosniff", "{path}");
+    }
+}

@@ -47,14 +47,17 @@ async fn upload_media_file_round_trips_the_bytes_through_a_data_url(net: Net) {
     assert_eq!(by_name["file"], data_url);
 }
 
+/// Bytes a JPEG starts with (SOI, then a JFIF APP0 marker).
+const JPEG: &[u8] = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00";
+
 async fn upload_media_file_takes_a_bare_base64_payload(net: Net) {
     let uploaded = net
         .ok(
             "media-front-upload-media",
-            json!({"filename": "holiday.photo.jpeg", "file": STANDARD.encode(IMAGE)}),
+            json!({"filename": "holiday.photo.jpeg", "file": STANDARD.encode(JPEG)}),
         )
         .await;
-    assert_eq!(uploaded["media_type"], "jpeg");
+    assert_eq!(uploaded["media_type"], "jpg");
     let got = net
         .ok(
             "media-front-get-media",
@@ -64,8 +67,55 @@ async fn upload_media_file_takes_a_bare_base64_payload(net: Net) {
     assert_eq!(got["content_type"], "image/jpeg");
     assert_eq!(
         got["file"],
-        format!("data:image/jpeg;base64,{}", STANDARD.encode(IMAGE))
+        format!("data:image/jpeg;base64,{}", STANDARD.encode(JPEG))
     );
+}
+
+/// The type is the bytes', not the name's or the data URL's: a PNG called `.gif` and declared
+/// `text/html` is stored and served as a PNG.
+async fn upload_media_file_stores_the_type_the_bytes_are(net: Net) {
+    let file = format!("data:text/html;base64,{}", STANDARD.encode(IMAGE));
+    let uploaded = net
+        .ok(
+            "media-front-upload-media",
+            json!({"filename": "cat.gif", "file": file}),
+        )
+        .await;
+    assert_eq!(uploaded["media_type"], "png");
+    let got = net
+        .ok(
+            "media-front-get-media",
+            json!({"media_id": uploaded["media_id"]}),
+        )
+        .await;
+    assert_eq!(got["content_type"], "image/png");
+}
+
+/// A page, a script, an SVG (which can carry script) or a document is no image or video,
+/// whatever it is called or declared: never stored, so never served back to a browser.
+async fn upload_media_file_refuses_what_is_no_image_or_video(net: Net) {
+    for (bytes, declared) in [
+        (
+            &b"<html><script>alert(document.cookie)</script></html>"[..],
+            "image/png",
+        ),
+        (
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",
+            "image/svg+xml",
+        ),
+        (b"%PDF-1.7\n", "image/png"),
+        (b"plain text", "image/jpeg"),
+    ] {
+        let file = format!("data:{declared};base64,{}", STANDARD.encode(bytes));
+        refused(
+            &net,
+            "media-front-upload-media",
+            json!({"filename": "cat.png", "file": file}),
+            "InvalidFieldError",
+            "file",
+        )
+        .await;
+    }
 }
 
 async fn upload_media_file_refuses_a_payload_that_is_not_base64(net: Net) {
@@ -199,6 +249,8 @@ deployments!(
     // media-front-upload-media / media-front-get-media
     upload_media_file_round_trips_the_bytes_through_a_data_url,
     upload_media_file_takes_a_bare_base64_payload,
+    upload_media_file_stores_the_type_the_bytes_are,
+    upload_media_file_refuses_what_is_no_image_or_video,
     upload_media_file_refuses_a_payload_that_is_not_base64,
     upload_media_file_refuses_a_filename_without_extension,
     upload_media_file_refuses_a_missing_file,

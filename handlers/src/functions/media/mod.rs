@@ -2,6 +2,7 @@
 //! a post. Files are kept by the project's own [`MediaStore`](crate::store::MediaStore).
 
 mod get_media;
+pub mod sniff;
 mod upload_file;
 mod upload_media;
 

@@ -1,7 +1,8 @@
 //! `media-front-upload-media`: stores an uploaded file and returns its id and type.
 //!
 //! Takes what a browser's FileReader gives, `{"filename": "cat.jpg", "file": "data:image/jpeg;base64,..."}`
-//! (a bare base64 payload works too). The type is the text after the filename's last dot.
+//! (a bare base64 payload works too). The type is what the bytes are ([`super::sniff`]): an
+//! image or a video, whatever the name or the data URL declare; anything else is refused.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -9,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::is_media_type;
+use super::sniff::{KNOWN, sniff};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::ids::new_media_id;
@@ -43,7 +45,7 @@ impl Function for UploadMediaFile {
     type Output = UploadMediaFileOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        let media_type = input
+        input
             .filename
             .rsplit_once('.')
             .map(|(_, ext)| ext.to_ascii_lowercase())
@@ -51,7 +53,8 @@ impl Function for UploadMediaFile {
             .ok_or_else(|| {
                 FunctionError::invalid("filename", "must end in a file extension such as .png")
             })?;
-        let (declared_type, payload) = split_data_url(&input.file)?;
+        // The declared type is checked for form, and not believed.
+        let (_declared_type, payload) = split_data_url(&input.file)?;
         if payload.len() > MAX_MEDIA_BYTES / 3 * 4 + 4 {
             return Err(too_large());
         }
@@ -61,13 +64,13 @@ impl Function for UploadMediaFile {
         if bytes.len() > MAX_MEDIA_BYTES {
             return Err(too_large());
         }
-        let content_type = declared_type
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("image/{media_type}"));
+        let kind = sniff(&bytes).ok_or_else(|| {
+            FunctionError::invalid("file", format!("must be an image or a video ({KNOWN})"))
+        })?;
         let media = MediaFile {
             media_id: new_media_id(),
-            media_type,
-            content_type,
+            media_type: kind.extension.to_owned(),
+            content_type: kind.content_type.to_owned(),
             bytes,
         };
         if !ctx.stores().media.put(&media).await? {
