@@ -27,6 +27,12 @@ pub enum FunctionError {
         status: &'static str,
         message: String,
     },
+    /// Authenticated, and not allowed this: acting as another user, a cross-site request.
+    #[error("{message}")]
+    Forbidden {
+        status: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     NotFound {
         status: &'static str,
@@ -144,6 +150,7 @@ impl FunctionError {
             | FunctionError::MissingField(_)
             | FunctionError::InvalidField { .. } => 400,
             FunctionError::Unauthorized { .. } => 401,
+            FunctionError::Forbidden { .. } => 403,
             FunctionError::NotFound { .. } => 404,
             FunctionError::Conflict { .. } => 409,
             FunctionError::Callees(failures) => callee_status(failures),
@@ -160,6 +167,7 @@ impl FunctionError {
             FunctionError::MissingField(_) => status::MISSING_FIELD,
             FunctionError::InvalidField { .. } => status::INVALID_FIELD,
             FunctionError::Unauthorized { status, .. }
+            | FunctionError::Forbidden { status, .. }
             | FunctionError::NotFound { status, .. }
             | FunctionError::Conflict { status, .. } => status,
             FunctionError::Store(StoreError::Unavailable(_)) => status::STORAGE_UNAVAILABLE,

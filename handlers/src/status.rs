@@ -16,6 +16,10 @@ pub const PAYLOAD_TOO_LARGE: &str = "PayloadTooLargeError";
 /// The body did not arrive before the request's deadline.
 pub const REQUEST_TIMEOUT: &str = "RequestTimeoutError";
 pub const UNAUTHORIZED: &str = "UnauthorizedError";
+/// A logged-in user asking to act as someone else.
+pub const FORBIDDEN: &str = "ForbiddenError";
+/// A state-changing browser request from a page of another site (CSRF).
+pub const CROSS_SITE: &str = "CrossSiteRequestError";
 pub const USER_ID_NOT_EXIST: &str = "UserIDNotExistError";
 pub const USERNAME_NOT_FOUND: &str = "UsernameNotFoundError";
 pub const FUNCTION_NOT_FOUND: &str = "FunctionNotFoundError";

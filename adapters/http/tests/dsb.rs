@@ -63,12 +63,24 @@ impl App {
         body: String,
         cookie: Option<String>,
     ) -> impl Future<Output = Reply> + use<> {
+        let headers: Vec<(&str, String)> = cookie.into_iter().map(|c| ("cookie", c)).collect();
+        self.send_with(method, path, body, &headers)
+    }
+
+    /// `method path` with a form `body` and `headers`.
+    fn send_with(
+        &self,
+        method: Method,
+        path: String,
+        body: String,
+        headers: &[(&str, String)],
+    ) -> impl Future<Output = Reply> + use<> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header("content-type", "application/x-www-form-urlencoded");
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
+        for (name, value) in headers {
+            request = request.header(*name, value);
         }
         let request = request.body(Body::from(body)).unwrap();
         let router = self.router.clone();
@@ -280,8 +292,10 @@ async fn browser_api_routes_use_the_login_cookie() {
                 .and_then(|rest| rest.split(';').next())
                 .unwrap_or_else(|| panic!("{cookie}"))
                 .to_owned();
-            assert!(cookie.contains("; Path=/"), "{cookie}");
-            assert!(cookie.contains("; Max-Age=86400"), "{cookie}");
+            // As long as the token, out of page scripts' reach, not sent by cross-site requests.
+            for attribute in ["; Path=/", "; Max-Age=3600", "; HttpOnly", "; SameSite=Lax"] {
+                assert!(cookie.contains(attribute), "{attribute}: {cookie}");
+            }
             token
         }
     };
@@ -316,19 +330,51 @@ async fn browser_api_routes_use_the_login_cookie() {
         ids.insert(name, reply.json()["user_id"].as_str().unwrap().to_owned());
     }
 
-    // Follows by name, as the contact page sends them.
-    for (who, whom) in [
-        ("bob", "alice"),
-        ("carol", "alice"),
-        ("dave", "alice"),
-        ("alice", "bob"),
+    // Follows by name, as the contact page sends them, each as the cookie's user.
+    for (who, token, whom) in [
+        ("bob", &bob, "alice"),
+        ("carol", &carol, "alice"),
+        ("alice", &alice, "bob"),
     ] {
         let form = format!("user_name={who}&followee_name={whom}");
-        let reply = send(Method::POST, "/api/user/follow", &form, None).await;
+        let reply = send(Method::POST, "/api/user/follow", &form, Some(token)).await;
         assert_eq!(reply.status, 302, "{}", reply.body);
         assert_eq!(reply.header("location"), "../../contact.html");
     }
-    let reply = send(Method::POST, "/api/user/follow", "user_name=bob", None).await;
+    // Without a login, or naming another user as the follower: nobody acts as anyone else.
+    let form = "user_name=dave&followee_name=alice";
+    let reply = send(Method::POST, "/api/user/follow", form, None).await;
+    assert_eq!(
+        (reply.status, &reply.json()["status"]),
+        (401, &json!("UnauthorizedError"))
+    );
+    let form = "user_name=alice&followee_name=carol";
+    let reply = send(Method::POST, "/api/user/follow", form, Some(&bob)).await;
+    assert_eq!(
+        (reply.status, &reply.json()["status"]),
+        (403, &json!("ForbiddenError"))
+    );
+    // Dave has no login: he follows through DSB's unauthenticated benchmark API, which names
+    // both ends (and shows here with his DSB integer id).
+    let form = "user_name=dave&followee_name=alice";
+    let reply = send(Method::POST, "/wrk2-api/user/follow", form, None).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "Success!"));
+    // The followee alone is enough: the follower is the cookie's user.
+    let reply = send(
+        Method::POST,
+        "/api/user/follow",
+        "followee_name=carol",
+        Some(&bob),
+    )
+    .await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    let reply = send(
+        Method::POST,
+        "/api/user/follow",
+        "user_name=bob",
+        Some(&bob),
+    )
+    .await;
     assert_eq!(
         (
             reply.status,
@@ -341,7 +387,7 @@ async fn browser_api_routes_use_the_login_cookie() {
         Method::POST,
         "/api/user/unfollow",
         "user_name=carol&followee_name=alice",
-        None,
+        Some(&carol),
     )
     .await;
     assert_eq!((reply.status, reply.body.as_str()), (200, ""));
@@ -525,4 +571,76 @@ async fn every_response_forbids_type_sniffing() {
         let reply = app.send(method, path.into(), body.into(), None).await;
         assert_eq!(reply.header("x-content-type-options"), "nosniff", "{path}");
     }
+}
+
+/// Logging out clears the cookie (the token itself expires on its own: none is stored).
+#[tokio::test]
+async fn logout_clears_the_login_cookie() {
+    let app = App::new();
+    let reply = app
+        .send(Method::POST, "/api/user/logout".into(), String::new(), None)
+        .await;
+    assert_eq!(
+        (reply.status, reply.header("location")),
+        (302, "../../index.html")
+    );
+    let cookie = reply.header("set-cookie");
+    assert!(cookie.starts_with("login_token=; "), "{cookie}");
+    assert!(cookie.contains("; Max-Age=0"), "{cookie}");
+}
+
+/// A page of another site cannot make a browser register, log in, follow or post (CSRF): a
+/// state-changing `/api/` request whose `Origin` is foreign, or whose `Sec-Fetch-Site` is
+/// `cross-site`, is a 403; the server's own pages and clients that are no browser pass.
+#[tokio::test]
+async fn browser_routes_refuse_requests_from_other_sites() {
+    let app = App::new();
+    let register = |n: u32| format!("first_name=a&last_name=b&username=csrf_{n}&password=pw");
+    let cases: [(&[(&str, &str)], u16); 6] = [
+        (
+            &[
+                ("origin", "https://evil.example"),
+                ("host", "127.0.0.1:8080"),
+            ],
+            403,
+        ),
+        (&[("origin", "null")], 403),
+        (&[("sec-fetch-site", "cross-site")], 403),
+        (
+            &[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080"),
+            ],
+            302,
+        ),
+        (&[("sec-fetch-site", "same-origin")], 302),
+        (&[], 302),
+    ];
+    for (n, (headers, status)) in cases.into_iter().enumerate() {
+        let headers: Vec<(&str, String)> =
+            headers.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        let reply = app
+            .send_with(
+                Method::POST,
+                "/api/user/register".into(),
+                register(n as u32),
+                &headers,
+            )
+            .await;
+        assert_eq!(reply.status, status, "{headers:?}: {}", reply.body);
+        if status == 403 {
+            assert_eq!(
+                reply.json()["status"],
+                "CrossSiteRequestError",
+                "{headers:?}"
+            );
+        }
+    }
+    // Reading is not state-changing: a cross-site GET is answered (the token decides).
+    let headers = [("origin", "https://evil.example".to_owned())];
+    let path = "/api/home-timeline/read?start=0&stop=1";
+    let reply = app
+        .send_with(Method::GET, path.into(), String::new(), &headers)
+        .await;
+    assert_eq!(reply.status, 401);
 }

@@ -44,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
     // Without a configured secret, one kept in the data dir: tokens survive restarts.
     let auth = common.auth_key(|| stored_auth_key(&data_dir))?;
     let registry = Registry::in_process(stores, auth);
-    let dsb = dsb::router(registry.clone(), common.timeout());
+    let dsb = dsb::router_with_policy(registry.clone(), common.timeout(), common.browser_policy());
     let app = router_with(registry, common.http_options(), dsb);
 
     let listener = tokio::net::TcpListener::bind(args.listen)

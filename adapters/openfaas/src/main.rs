@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {
-        dsb_routes = dsb::router(registry.clone(), timeout);
+        dsb_routes = dsb::router_with_policy(registry.clone(), timeout, common.browser_policy());
     }
     let app = router_with(registry, options, dsb_routes);
     axum::serve(listener, app)

@@ -14,6 +14,7 @@ use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::store::{Stores, embedded};
 use deathstar_http::HttpOptions;
+use deathstar_http::dsb::BrowserPolicy;
 
 /// The flags every binary shares.
 #[derive(Debug, Clone, Args)]
@@ -48,6 +49,13 @@ pub struct Common {
     /// write) or an interval such as `100ms` (MongoDB's default journal interval).
     #[arg(long, env = "DS_FSYNC", default_value = "100ms")]
     pub fsync: embedded::Sync,
+    /// Origins (`https://social.example`) whose pages may send the browser routes (`/api/`)
+    /// state-changing requests, besides the server's own; comma-separated.
+    #[arg(long, env = "DS_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Mark the login cookie `Secure` (HTTPS only): set it when clients reach the server by TLS.
+    #[arg(long, env = "DS_SECURE_COOKIE", default_value_t = false)]
+    pub secure_cookie: bool,
 }
 
 impl Common {
@@ -76,6 +84,19 @@ impl Common {
             timeout: self.timeout(),
             max_in_flight: self.max_in_flight,
             ..HttpOptions::default()
+        }
+    }
+
+    /// What the browser routes allow and set.
+    pub fn browser_policy(&self) -> BrowserPolicy {
+        BrowserPolicy {
+            allowed_origins: self
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
+            secure_cookie: self.secure_cookie,
         }
     }
 
@@ -185,6 +206,17 @@ mod tests {
         assert_eq!(backends.timeout, Duration::from_millis(250));
         assert_eq!(common.http_options().timeout, Duration::from_secs(7));
         assert_eq!(common.http_options().max_in_flight, 3);
+    }
+
+    #[test]
+    fn allowed_origins_are_a_comma_separated_list() {
+        let common = parse(&["--allowed-origins", "https://a.example/, https://b.example"]);
+        let policy = common.browser_policy();
+        assert_eq!(
+            policy.allowed_origins,
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(!policy.secure_cookie);
     }
 
     #[test]

@@ -17,29 +17,34 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::map_response;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use deathstar_handlers::auth::TOKEN_TTL_SECS;
 use deathstar_handlers::functions::social_graph::{GetFollowees, GetFollowers, UserIdInput};
 use deathstar_handlers::functions::user::{Login, LoginInput, RegisterUser, RegisterUserInput};
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 use deathstar_handlers::model::FollowEdge;
+use deathstar_handlers::{FunctionError, status};
 
 use super::form::{FormBody, parse_form, required};
 use super::ids::printed_id;
-use super::{Call, Change, Dsb, LoggedIn, Refused, compose, json, respond, timeline};
+use super::{
+    Author, Call, Change, Dsb, LoggedIn, Refused, compose, json, refuse, respond, timeline,
+};
 use crate::context::LOGIN_COOKIE as COOKIE;
 
-/// Lifetime of the cookie, in seconds: DSB's `cookie_ttl`. The token in it expires sooner
-/// (`auth::TOKEN_TTL_SECS`), as in DSB.
-const COOKIE_TTL_SECS: u64 = 86_400;
+/// Lifetime of the cookie, in seconds: the token's, so a browser does not keep sending a token
+/// that no longer verifies (DSB's cookie outlived its token by 23 hours).
+const COOKIE_TTL_SECS: u64 = TOKEN_TTL_SECS;
 
-pub(super) fn routes() -> Router<Arc<Dsb>> {
+pub(super) fn routes(dsb: &Arc<Dsb>) -> Router<Arc<Dsb>> {
     Router::new()
         .route("/api/user/register", post(register).options(preflight))
         .route("/api/user/login", post(login).options(preflight))
+        .route("/api/user/logout", post(logout).options(preflight))
         .route("/api/user/follow", post(follow).options(preflight))
         .route("/api/user/unfollow", post(unfollow).options(preflight))
         .route(
@@ -57,6 +62,42 @@ pub(super) fn routes() -> Router<Arc<Dsb>> {
         .route("/api/user/get_follower", get(followers).options(preflight))
         .route("/api/user/get_followee", get(followees).options(preflight))
         .layer(map_response(allow_any_origin))
+        .route_layer(from_fn_with_state(dsb.clone(), same_site_only))
+}
+
+/// Refuses a state-changing request (any but `GET`, `HEAD`, `OPTIONS`) that a page of another
+/// site made the browser send (CSRF): its `Origin` is neither the server's own nor allowed, or,
+/// without an `Origin`, its `Sec-Fetch-Site` says `cross-site`. A request with neither header
+/// came from no browser page (curl, a script) and passes: it carries no one's cookie unasked.
+async fn same_site_only(State(dsb): State<Arc<Dsb>>, request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe || !cross_site(request.headers(), &dsb.browser.allowed_origins) {
+        return next.run(request).await;
+    }
+    let error = FunctionError::Forbidden {
+        status: status::CROSS_SITE,
+        message: "a page of another site may not send this request".into(),
+    };
+    *refuse(error)
+}
+
+/// Whether `headers` say a page of a site other than this server's and `allowed`'s sent them.
+fn cross_site(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match text(header::ORIGIN.as_str()) {
+        Some(origin) => {
+            let own = text(header::HOST.as_str()).is_some_and(|host| {
+                origin.split_once("://").is_some_and(|(scheme, authority)| {
+                    matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
+                })
+            });
+            !own && !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin))
+        }
+        None => text("sec-fetch-site") == Some("cross-site"),
+    }
 }
 
 /// DSB's CORS preflight answer (the origin header is added to every reply by
@@ -114,10 +155,7 @@ async fn login(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody
             password: password.into(),
         };
         let output = dsb.call::<Login>(&call, input).await?;
-        let cookie = format!(
-            "{COOKIE}={}; Path=/; Max-Age={COOKIE_TTL_SECS}; HttpOnly",
-            output.token
-        );
+        let cookie = dsb.cookie(&output.token, COOKIE_TTL_SECS);
         let location = format!(
             "../../main.html?username={}",
             query_escape(&output.username)
@@ -126,6 +164,30 @@ async fn login(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody
         Ok((StatusCode::FOUND, headers).into_response())
     })
     .await
+}
+
+/// Clears the login cookie and goes to the start page. The token itself stays valid until it
+/// expires (tokens are not stored, so none is revoked); the browser no longer sends it.
+async fn logout(State(dsb): State<Arc<Dsb>>) -> Response {
+    let headers = [
+        (header::LOCATION, "../../index.html".to_owned()),
+        (header::SET_COOKIE, dsb.cookie("", 0)),
+    ];
+    (StatusCode::FOUND, headers).into_response()
+}
+
+impl Dsb {
+    /// The login cookie holding `token` for `max_age` seconds: `HttpOnly` (page scripts cannot
+    /// read it), `SameSite=Lax` (a cross-site subrequest or form post does not carry it),
+    /// `Secure` when the policy says so.
+    fn cookie(&self, token: &str, max_age: u64) -> String {
+        let secure = if self.browser.secure_cookie {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!("{COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+    }
 }
 
 /// `text` with everything but URL-unreserved characters percent-encoded. Stored usernames are
@@ -147,7 +209,8 @@ fn query_escape(text: &str) -> Cow<'_, str> {
 
 async fn follow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&call, &body, Change::Follow).await?;
+        dsb.change_edge(&call, &body, Change::Follow, Author::LoggedIn)
+            .await?;
         Ok(found("../../contact.html"))
     })
     .await
@@ -155,7 +218,8 @@ async fn follow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBod
 
 async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&call, &body, Change::Unfollow).await?;
+        dsb.change_edge(&call, &body, Change::Unfollow, Author::LoggedIn)
+            .await?;
         Ok(StatusCode::OK.into_response())
     })
     .await

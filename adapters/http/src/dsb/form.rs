@@ -13,7 +13,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use deathstar_handlers::functions::social_graph::{FollowInput, FollowWithUsernameInput};
-use deathstar_handlers::{FunctionError, UserId};
+use deathstar_handlers::{FunctionError, UserId, status};
 
 use super::{Refused, refuse};
 use crate::Refusal;
@@ -201,6 +201,46 @@ pub(super) fn edge(body: &[u8]) -> Result<Edge, Refused> {
         username: user.into(),
         followee_name: followee.into(),
     }))
+}
+
+/// The followee of a follow or unfollow form sent by a logged-in user (`followee_id` or
+/// `followee_name`), as the edge from `user_id` / `username`. A form that also names the
+/// user must name this one: acting for another user is a 403.
+pub(super) fn edge_of(body: &[u8], user_id: &UserId, username: &str) -> Result<Edge, Refused> {
+    let form = parse_form(&String::from_utf8_lossy(body));
+    let by_id = form.get("user_id").is_some_and(|v| !v.is_empty());
+    let named_other = match (form.get("user_id"), form.get("user_name")) {
+        (Some(id_field), _) if by_id => id("user_id", id_field)? != *user_id,
+        (_, Some(name)) if !name.is_empty() => name != username,
+        _ => false,
+    };
+    if named_other {
+        return Err(refuse(FunctionError::Forbidden {
+            status: status::FORBIDDEN,
+            message: "a logged-in user follows and unfollows only as themselves".into(),
+        }));
+    }
+    if let Ok([followee]) = required(&form, ["followee_id"]) {
+        return Ok(Edge::Ids(FollowInput {
+            user_id: user_id.clone(),
+            followee_id: id("followee_id", followee)?,
+        }));
+    }
+    let [followee] = required(&form, ["followee_name"])?;
+    Ok(Edge::Names(FollowWithUsernameInput {
+        username: username.to_owned(),
+        followee_name: followee.into(),
+    }))
+}
+
+/// Whether a follow or unfollow form names its followee (checked before the login token, as
+/// DSB checks arguments first).
+pub(super) fn names_a_followee(body: &[u8]) -> Result<(), Refused> {
+    let form = parse_form(&String::from_utf8_lossy(body));
+    if required(&form, ["followee_id"]).is_ok() {
+        return Ok(());
+    }
+    required(&form, ["followee_name"]).map(drop)
 }
 
 #[cfg(test)]

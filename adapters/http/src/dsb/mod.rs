@@ -46,20 +46,37 @@ struct Dsb {
     /// verifies login tokens.
     registry: Registry,
     timeout: Duration,
+    browser: BrowserPolicy,
     posts_json: PostsJson,
 }
 
+/// What the browser routes (`/api/`) allow and set.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserPolicy {
+    /// Origins (`https://social.example`) whose pages may send state-changing requests, besides
+    /// the server's own (the request's `Host`).
+    pub allowed_origins: Vec<String>,
+    /// Whether the login cookie is `Secure` (sent over HTTPS only): set it behind TLS.
+    pub secure_cookie: bool,
+}
+
 /// The `/wrk2-api/` and `/api/` routes, calling functions through `registry` (in-process
-/// where it hosts them), each request with `timeout` as its deadline.
+/// where it hosts them), each request with `timeout` as its deadline; the browser routes with
+/// the default [`BrowserPolicy`] (same-origin pages only, cookie not `Secure`).
 pub fn router(registry: Registry, timeout: Duration) -> Router {
+    router_with_policy(registry, timeout, BrowserPolicy::default())
+}
+
+/// [`router`] with the browser routes under `browser`.
+pub fn router_with_policy(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Router {
     let dsb = Dsb {
         registry,
         timeout,
+        browser,
         posts_json: PostsJson::new(),
     };
-    wrk2::routes()
-        .merge(api::routes())
-        .with_state(Arc::new(dsb))
+    let dsb = Arc::new(dsb);
+    wrk2::routes().merge(api::routes(&dsb)).with_state(dsb)
 }
 
 /// A refused request: the response to send instead (boxed: it is large, and the rare path).
@@ -243,9 +260,24 @@ impl Dsb {
         Ok("Successfully upload post".into_response())
     }
 
-    /// Makes or removes the edge a follow form (`body`) names.
-    async fn change_edge(&self, call: &Call, body: &[u8], change: Change) -> Result<(), Refused> {
-        match (form::edge(body)?, change) {
+    /// Makes or removes the edge a follow form (`body`) names: both ends in the form, or the
+    /// followee in the form and the logged-in user as the follower.
+    async fn change_edge(
+        &self,
+        call: &Call,
+        body: &[u8],
+        change: Change,
+        whose: Author,
+    ) -> Result<(), Refused> {
+        let edge = match whose {
+            Author::InForm => form::edge(body)?,
+            Author::LoggedIn => {
+                form::names_a_followee(body)?;
+                let me = call.logged_in()?;
+                form::edge_of(body, &me.user_id, &me.username)?
+            }
+        };
+        match (edge, change) {
             (Edge::Ids(input), Change::Follow) => drop(self.call::<Follow>(call, input).await?),
             (Edge::Names(input), Change::Follow) => {
                 drop(self.call::<FollowWithUsername>(call, input).await?)

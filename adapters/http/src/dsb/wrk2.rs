@@ -14,7 +14,7 @@ use deathstar_handlers::functions::user::{
 use deathstar_handlers::functions::{HomeTimelineReadFrontend, UserTimelineReadFrontend};
 
 use super::form::{FormBody, id, parse_form, required};
-use super::{Call, Change, Dsb, NamedInRequest, compose, respond, timeline};
+use super::{Author, Call, Change, Dsb, NamedInRequest, compose, respond, timeline};
 
 pub(super) fn routes() -> Router<Arc<Dsb>> {
     Router::new()
@@ -57,7 +57,8 @@ async fn register(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormB
 
 async fn follow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&call, &body, Change::Follow).await?;
+        dsb.change_edge(&call, &body, Change::Follow, Author::InForm)
+            .await?;
         Ok("Success!".into_response())
     })
     .await
@@ -65,7 +66,8 @@ async fn follow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBod
 
 async fn unfollow(State(dsb): State<Arc<Dsb>>, call: Call, FormBody(body): FormBody) -> Response {
     respond(async {
-        dsb.change_edge(&call, &body, Change::Unfollow).await?;
+        dsb.change_edge(&call, &body, Change::Unfollow, Author::InForm)
+            .await?;
         Ok("Success!".into_response())
     })
     .await
