@@ -101,6 +101,17 @@ pub(crate) async fn call<F: Function>(
                 F::NAME,
                 Reply::error(FunctionError::DeadlineExceeded, status::TIMEOUT),
             ),
+            InvokeError::Transport(detail) => {
+                // The detail names internal hosts and ports: it goes to the log, and the caller
+                // gets the trace id to find it there.
+                let trace_id = meta.trace_id();
+                tracing::warn!(callee = F::NAME, %trace_id, %detail, "callee unreachable");
+                let message = format!(
+                    "{} could not be reached (the log has the detail under trace id {trace_id})",
+                    F::NAME
+                );
+                CalleeFailure::transport(F::NAME, message)
+            }
             e => CalleeFailure::transport(F::NAME, e.to_string()),
         })?;
     if !reply.is_success() {

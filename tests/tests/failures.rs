@@ -1,6 +1,7 @@
 //! How failures travel up a call tree: a callee that cannot be reached is a 502 naming it, a
 //! request past its deadline is a 504, and neither is mistaken for the client's fault.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::auth::AuthKey;
@@ -92,4 +93,34 @@ async fn a_request_past_its_deadline_is_a_504() {
     let reply = call(&registry, "get-user-id", json!({"username": "a"}), meta).await;
     assert_eq!(reply.status, 504, "{}", reply.body);
     assert_eq!(reply.body["status"], "TimeoutError");
+}
+
+/// A callee whose host does not answer is a 502 naming the callee and the trace id; the
+/// transport's detail (internal host names and ports) goes to the log, not to the caller.
+#[tokio::test]
+async fn an_unreachable_host_is_not_named_to_the_caller() {
+    use deathstar_http::client::{FunctionUrls, GatewayInvoker};
+
+    let dir = tempfile::tempdir().unwrap();
+    let stores = Stores::embedded(dir.path()).unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let nowhere = FunctionUrls::Template("http://127.0.0.1:1/function/{name}".into());
+    let remote = Arc::new(GatewayInvoker::new(nowhere, Duration::from_secs(5)));
+    let registry = Registry::fused(stores, AuthKey::new("k"), remote, |name| {
+        name != "social-graph-insert-user"
+    });
+    let meta = CallMeta::root().with_timeout(Duration::from_secs(5));
+    let trace_id = meta.trace_id().to_string();
+    let body = json!({"username": "a", "first_name": "A", "last_name": "B", "password": "p"});
+    let reply = call(&registry, "register-user", body, meta).await;
+    assert_eq!(reply.status, 502, "{}", reply.body);
+    let text = reply.body.to_string();
+    assert!(
+        !text.contains("127.0.0.1") && !text.contains(":1/"),
+        "{text}"
+    );
+    let callee = &reply.body["errors"][0];
+    assert_eq!(callee["callee"], "social-graph-insert-user");
+    let message = callee["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains(&trace_id), "{message}");
 }
