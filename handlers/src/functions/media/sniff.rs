@@ -12,42 +12,22 @@ pub struct Kind {
     pub extension: &'static str,
 }
 
-const PNG: Kind = Kind {
-    content_type: "image/png",
-    extension: "png",
-};
-const JPEG: Kind = Kind {
-    content_type: "image/jpeg",
-    extension: "jpg",
-};
-const GIF: Kind = Kind {
-    content_type: "image/gif",
-    extension: "gif",
-};
-const WEBP: Kind = Kind {
-    content_type: "image/webp",
-    extension: "webp",
-};
-const BMP: Kind = Kind {
-    content_type: "image/bmp",
-    extension: "bmp",
-};
-const AVIF: Kind = Kind {
-    content_type: "image/avif",
-    extension: "avif",
-};
-const MP4: Kind = Kind {
-    content_type: "video/mp4",
-    extension: "mp4",
-};
-const QUICKTIME: Kind = Kind {
-    content_type: "video/quicktime",
-    extension: "mov",
-};
-const WEBM: Kind = Kind {
-    content_type: "video/webm",
-    extension: "webm",
-};
+const fn kind(content_type: &'static str, extension: &'static str) -> Kind {
+    Kind {
+        content_type,
+        extension,
+    }
+}
+
+const PNG: Kind = kind("image/png", "png");
+const JPEG: Kind = kind("image/jpeg", "jpg");
+const GIF: Kind = kind("image/gif", "gif");
+const WEBP: Kind = kind("image/webp", "webp");
+const BMP: Kind = kind("image/bmp", "bmp");
+const AVIF: Kind = kind("image/avif", "avif");
+const MP4: Kind = kind("video/mp4", "mp4");
+const QUICKTIME: Kind = kind("video/quicktime", "mov");
+const WEBM: Kind = kind("video/webm", "webm");
 
 /// What the kinds are, for error messages.
 pub const KNOWN: &str = "PNG, JPEG, GIF, WebP, BMP, AVIF, MP4, QuickTime or WebM";
