@@ -188,15 +188,14 @@ pub(super) enum Edge {
 
 /// A follow or unfollow form: by ids (`user_id`, `followee_id`) or by names (`user_name`,
 /// `followee_name`).
-pub(super) fn edge(body: &[u8]) -> Result<Edge, Refused> {
-    let form = parse_form(&String::from_utf8_lossy(body));
-    if let Ok([user, followee]) = required(&form, ["user_id", "followee_id"]) {
+pub(super) fn edge(form: &Form) -> Result<Edge, Refused> {
+    if let Ok([user, followee]) = required(form, ["user_id", "followee_id"]) {
         return Ok(Edge::Ids(FollowInput {
             user_id: id("user_id", user)?,
             followee_id: id("followee_id", followee)?,
         }));
     }
-    let [user, followee] = required(&form, ["user_name", "followee_name"])?;
+    let [user, followee] = required(form, ["user_name", "followee_name"])?;
     Ok(Edge::Names(FollowWithUsernameInput {
         username: user.into(),
         followee_name: followee.into(),
@@ -206,8 +205,7 @@ pub(super) fn edge(body: &[u8]) -> Result<Edge, Refused> {
 /// The followee of a follow or unfollow form sent by a logged-in user (`followee_id` or
 /// `followee_name`), as the edge from `user_id` / `username`. A form that also names the
 /// user must name this one: acting for another user is a 403.
-pub(super) fn edge_of(body: &[u8], user_id: &UserId, username: &str) -> Result<Edge, Refused> {
-    let form = parse_form(&String::from_utf8_lossy(body));
+pub(super) fn edge_of(form: &Form, user_id: &UserId, username: &str) -> Result<Edge, Refused> {
     let by_id = form.get("user_id").is_some_and(|v| !v.is_empty());
     let named_other = match (form.get("user_id"), form.get("user_name")) {
         (Some(id_field), _) if by_id => id("user_id", id_field)? != *user_id,
@@ -220,13 +218,13 @@ pub(super) fn edge_of(body: &[u8], user_id: &UserId, username: &str) -> Result<E
             message: "a logged-in user follows and unfollows only as themselves".into(),
         }));
     }
-    if let Ok([followee]) = required(&form, ["followee_id"]) {
+    if let Ok([followee]) = required(form, ["followee_id"]) {
         return Ok(Edge::Ids(FollowInput {
             user_id: user_id.clone(),
             followee_id: id("followee_id", followee)?,
         }));
     }
-    let [followee] = required(&form, ["followee_name"])?;
+    let [followee] = required(form, ["followee_name"])?;
     Ok(Edge::Names(FollowWithUsernameInput {
         username: username.to_owned(),
         followee_name: followee.into(),
@@ -235,12 +233,11 @@ pub(super) fn edge_of(body: &[u8], user_id: &UserId, username: &str) -> Result<E
 
 /// Whether a follow or unfollow form names its followee (checked before the login token, as
 /// DSB checks arguments first).
-pub(super) fn names_a_followee(body: &[u8]) -> Result<(), Refused> {
-    let form = parse_form(&String::from_utf8_lossy(body));
-    if required(&form, ["followee_id"]).is_ok() {
+pub(super) fn names_a_followee(form: &Form) -> Result<(), Refused> {
+    if required(form, ["followee_id"]).is_ok() {
         return Ok(());
     }
-    required(&form, ["followee_name"]).map(drop)
+    required(form, ["followee_name"]).map(drop)
 }
 
 #[cfg(test)]

@@ -1,19 +1,12 @@
 //! DeathStarBench's user ids, and the project's.
 //!
 //! DSB's user ids are small integers; here a user id is 32 hex characters, so DSB id `U` is the
-//! user id `format!("{U:032x}")` ([`user_id`]) and back ([`dsb_id`]): `user_id=5` is
+//! user id `format!("{U:032x}")` ([`UserId::from_integer`](deathstar_handlers::UserId::from_integer)) and back ([`dsb_id`]): `user_id=5` is
 //! `00000000000000000000000000000005`. Usernames are as sent (`username_5`).
 
 use std::borrow::Cow;
 
-use deathstar_handlers::UserId;
-
-/// The project's user id for DeathStarBench's integer user id.
-pub fn user_id(dsb_id: u64) -> UserId {
-    UserId::from_integer(dsb_id)
-}
-
-/// DeathStarBench's integer id for a user id made by [`user_id`], as DSB prints it.
+/// DeathStarBench's integer id for a user id made by [`UserId::from_integer`](deathstar_handlers::UserId::from_integer), as DSB prints it.
 pub fn dsb_id(user_id: &str) -> Option<String> {
     // Every post on a timeline page passes here: look at the cheap things first.
     let low = user_id
@@ -31,11 +24,12 @@ pub(super) fn printed_id(user_id: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use deathstar_handlers::UserId;
 
     #[test]
     fn dsb_ids_map_to_user_ids_and_back() {
-        assert_eq!(user_id(5), "00000000000000000000000000000005");
-        assert_eq!(dsb_id(&user_id(961)).as_deref(), Some("961"));
+        assert_eq!(UserId::from_integer(5), "00000000000000000000000000000005");
+        assert_eq!(dsb_id(&UserId::from_integer(961)).as_deref(), Some("961"));
         assert_eq!(dsb_id("c7b8310836914fa88df83b71a926fa2e"), None);
     }
 }

@@ -36,7 +36,7 @@ use deathstar_handlers::{CallMeta, Function, FunctionError, Identity, Registry, 
 use serde::Serialize;
 
 pub use form::parse_form;
-pub use ids::{dsb_id, user_id};
+pub use ids::dsb_id;
 
 use form::{Edge, FormBody, NewPost, Window};
 use post_json::PostsJson;
@@ -269,12 +269,13 @@ impl Dsb {
         change: Change,
         whose: Author,
     ) -> Result<(), Refused> {
+        let form = form::parse_form(&String::from_utf8_lossy(body));
         let edge = match whose {
-            Author::InForm => form::edge(body)?,
+            Author::InForm => form::edge(&form)?,
             Author::LoggedIn => {
-                form::names_a_followee(body)?;
+                form::names_a_followee(&form)?;
                 let me = call.logged_in()?;
-                form::edge_of(body, &me.user_id, &me.username)?
+                form::edge_of(&form, &me.user_id, &me.username)?
             }
         };
         match (edge, change) {
@@ -361,7 +362,7 @@ pub mod fuzzing {
         let form = parse_form(&String::from_utf8_lossy(body));
         let _ = NewPost::from_form(&form);
         let _ = Window::from_form(&form);
-        let _ = edge(body);
+        let _ = edge(&form);
         if let Some(user_id) = form.get("user_id") {
             let _ = id("user_id", user_id);
         }
