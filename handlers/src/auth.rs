@@ -75,9 +75,18 @@ pub enum TokenError {
     Expired,
 }
 
-/// The secret that signs login tokens; every process of a deployment must share it.
+/// The secret that signs login tokens and proves calls between functions
+/// ([`crate::proof`]); every process of a deployment must share it.
 #[derive(Clone)]
-pub struct AuthKey(Arc<[u8]>);
+pub struct AuthKey(Arc<Keys>);
+
+struct Keys {
+    /// Signs login tokens: the secret itself, as DeathStarBench's tools expect.
+    tokens: Vec<u8>,
+    /// Signs call proofs: HMAC(secret, a label of its own), so that neither kind of signature
+    /// is ever valid as the other.
+    calls: [u8; 32],
+}
 
 /// A configured signing secret that cannot sign anything safely.
 #[derive(Debug, thiserror::Error)]
@@ -89,7 +98,13 @@ pub struct EmptySecret {
 
 impl AuthKey {
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        AuthKey(Arc::from(secret.as_ref()))
+        let tokens = secret.as_ref().to_vec();
+        let mut derive = Hmac::<Sha256>::new_from_slice(&tokens).expect("any key length");
+        derive.update(b"deathstar call proof v1");
+        AuthKey(Arc::new(Keys {
+            tokens,
+            calls: derive.finalize().into_bytes().into(),
+        }))
     }
 
     /// The key of a secret an operator configured, read from `source`: refused when empty
@@ -109,7 +124,12 @@ impl AuthKey {
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC accepts keys of any length")
+        Hmac::<Sha256>::new_from_slice(&self.0.tokens).expect("HMAC accepts keys of any length")
+    }
+
+    /// The MAC that signs and checks call proofs ([`crate::proof`]).
+    pub(crate) fn call_proof_mac(&self) -> Hmac<Sha256> {
+        Hmac::<Sha256>::new_from_slice(&self.0.calls).expect("HMAC accepts keys of any length")
     }
 
     /// Signs a token for `user_id`/`username`, issued now.

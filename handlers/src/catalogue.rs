@@ -119,12 +119,12 @@ impl Registry {
         names.0
     }
 
-    /// The names of the functions clients call directly ([`Function::PUBLIC`]).
+    /// The names of the functions clients call directly ([`Function::ACCESS`]).
     pub fn public_names() -> Vec<&'static str> {
         struct Public(Vec<&'static str>);
         impl FunctionVisitor for Public {
             fn visit<F: Function>(&mut self) {
-                if F::PUBLIC {
+                if F::ACCESS.is_public() {
                     self.0.push(F::NAME);
                 }
             }

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::access::{self, Access, ActsFor};
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::error::{CalleeFailure, FunctionError};
@@ -30,12 +31,17 @@ pub trait Function: Default + Send + Sync + 'static {
     const NAME: &'static str;
     /// Envelope status when this function fails for a reason that is not the client's input.
     const ERROR: &'static str;
-    /// Whether clients call it directly (an HTTP route in front of it on AWS, the web UI's
-    /// calls); the others are only called by functions.
-    const PUBLIC: bool = false;
+    /// Who may call it ([`crate::access`]); by default only the deployment's functions.
+    const ACCESS: Access = Access::Functions;
     /// Its JSON Schema is the operation's request body in the OpenAPI document ([`crate::openapi`]).
     type Input: DeserializeOwned + Serialize + schemars::JsonSchema + Send + 'static;
     type Output: Serialize + DeserializeOwned + schemars::JsonSchema + Send + 'static;
+
+    /// The user `input` says the call acts for, checked against the caller's login token when
+    /// [`Function::ACCESS`] is [`Access::User`]. By default nobody: any logged-in user.
+    fn acts_for(_input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::NOBODY
+    }
 
     fn call(
         &self,
@@ -83,7 +89,7 @@ pub(crate) async fn call<F: Function>(
         .function(F::NAME)
         .and_then(|hosted| hosted.as_any().downcast_ref::<Hosted<F>>());
     if let Some(hosted) = hosted {
-        let ctx = Ctx::new(registry.clone(), meta.clone());
+        let ctx = Ctx::new(registry.clone(), meta.clone().from_function());
         // Boxed: unboxed, every caller's future would hold its whole call tree's futures
         // (compose's is deeper than the compiler's type-layout limit).
         let run: BoxFuture<'_, _> = Box::pin(hosted.run(&ctx, || Ok(input)));
@@ -138,15 +144,19 @@ impl Registry {
 pub(crate) struct Hosted<F>(pub(crate) F);
 
 impl<F: Function> Hosted<F> {
-    /// Decodes the input (`decode` runs inside the deadline), runs the function, enforces the
-    /// deadline and logs server-side failures.
+    /// Decodes the input (`decode` runs inside the deadline), checks that the caller may make
+    /// the call ([`crate::access`]), runs the function, enforces the deadline and logs
+    /// server-side failures.
     async fn run(
         &self,
         ctx: &Ctx,
         decode: impl FnOnce() -> Result<F::Input, FunctionError>,
     ) -> Result<F::Output, FunctionError> {
         let run = async {
+            let mode = ctx.registry.auth_mode();
+            access::admit::<F>(mode, &ctx.meta)?;
             let input = decode()?;
+            access::acts_as_itself::<F>(mode, &ctx.meta, &input)?;
             self.0.call(ctx, input).await
         };
         let result = match ctx.meta.deadline {

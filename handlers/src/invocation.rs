@@ -20,11 +20,26 @@ pub struct CallMeta {
     pub trace: TraceContext,
     /// When the whole request must be answered; callees inherit it.
     pub deadline: Option<Instant>,
+    /// Who made the call: a client, or a function of this deployment.
+    pub caller: Caller,
     /// Who the call acts for, as the edge found it.
     pub identity: Identity,
     /// The end user's login token as presented to the first function, handed on so that an
     /// edge in another process verifies it itself.
     pub auth_token: Option<Arc<str>>,
+}
+
+/// Who made a call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Caller {
+    /// Someone outside the deployment (a browser, curl, a load generator), or nobody proven.
+    #[default]
+    Client,
+    /// A function of this deployment: in-process, or over the network with a valid proof
+    /// ([`crate::proof`]).
+    Function,
+    /// A call proof came and was refused: why.
+    BadProof(crate::proof::ProofError),
 }
 
 /// Who a call acts for.
@@ -50,6 +65,14 @@ impl CallMeta {
     /// The context of a call that starts a trace, acting for nobody, with no deadline.
     pub fn root() -> Self {
         CallMeta::default()
+    }
+
+    /// The same context, for a call made by a function of this deployment.
+    pub fn from_function(self) -> Self {
+        CallMeta {
+            caller: Caller::Function,
+            ..self
+        }
     }
 
     pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {

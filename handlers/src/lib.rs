@@ -14,6 +14,7 @@
 //! Layers, each using only those below it: [`catalogue`] → [`function`] (the trait, [`Ctx`],
 //! typed calls) → [`registry`] (functions by name, type-erased) → [`invoker`] (remote calls).
 
+pub mod access;
 pub mod auth;
 pub mod catalogue;
 pub mod envelope;
@@ -26,6 +27,7 @@ pub mod invocation;
 pub mod invoker;
 pub mod model;
 pub mod openapi;
+pub mod proof;
 pub mod registry;
 pub mod status;
 pub mod store;
@@ -33,10 +35,11 @@ pub mod trace;
 pub mod user_id;
 pub mod validate;
 
+pub use access::{Access, ActsFor, AuthMode};
 pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
 pub use function::{Ctx, Function};
-pub use invocation::{CallMeta, Identity, Invocation, Principal};
+pub use invocation::{CallMeta, Caller, Identity, Invocation, Principal};
 pub use invoker::{InvokeError, Invoked, Invoker};
 pub use registry::{FunctionService, Registry};
 pub use user_id::UserId;

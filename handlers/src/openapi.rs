@@ -16,6 +16,7 @@
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
+use crate::access::Access;
 use crate::catalogue::{FunctionVisitor, for_each_function};
 use crate::function::Function;
 
@@ -30,8 +31,10 @@ pub const MEDIA_TYPE: &str = "^[a-z0-9]{1,16}$";
 /// A filename with an extension that can be a media type.
 pub const FILENAME: &str = "\\.[A-Za-z0-9]{1,16}$";
 
-/// The tag of the functions clients call directly ([`Function::PUBLIC`]).
+/// The tag of the functions clients call directly ([`Function::ACCESS`]).
 pub const PUBLIC_TAG: &str = "public";
+/// The security scheme of the functions that act for a user: the login token as a bearer token.
+pub const LOGIN_TOKEN: &str = "loginToken";
 /// The tag of the functions only other functions call.
 pub const INTERNAL_TAG: &str = "internal";
 
@@ -45,7 +48,14 @@ const ERRORS: &[(&str, &str)] = &[
     ),
     (
         "401",
-        "Wrong username or password (`UnauthorizedError`), here or in a function it called.",
+        "Wrong username or password, or (with `DS_AUTH=required`) no valid login token for a \
+         function that acts for a user (`UnauthorizedError`).",
+    ),
+    (
+        "403",
+        "With `DS_AUTH=required`: the body names another user than the login token's \
+         (`ForbiddenError`), an internal function called by a client (`InternalFunctionError`), \
+         or a call proof that is forged, altered or expired (`CallProofError`).",
     ),
     (
         "404",
@@ -118,7 +128,18 @@ pub fn document() -> Value {
             {"name": INTERNAL_TAG, "description": "Called by other functions."},
         ],
         "paths": visitor.paths,
-        "components": {"schemas": schemas, "responses": error_responses()},
+        "components": {
+            "schemas": schemas,
+            "responses": error_responses(),
+            "securitySchemes": {
+                LOGIN_TOKEN: {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "The token user-service-login returns; needed with DS_AUTH=required.",
+                },
+            },
+        },
     })
 }
 
@@ -162,12 +183,14 @@ impl FunctionVisitor for Operations {
             let reference = format!("#/components/responses/{}", error_response_name(status));
             responses.insert((*status).into(), json!({ "$ref": reference }));
         }
-        let tag = if F::PUBLIC { PUBLIC_TAG } else { INTERNAL_TAG };
-        let operation = json!({
+        let public = F::ACCESS.is_public();
+        let tag = if public { PUBLIC_TAG } else { INTERNAL_TAG };
+        let mut operation = json!({
             "operationId": F::NAME,
             "summary": F::NAME,
             "tags": [tag],
-            "x-public": F::PUBLIC,
+            "x-public": public,
+            "x-access": F::ACCESS.describe(),
             "x-error-status": F::ERROR,
             "requestBody": {
                 "required": body_required,
@@ -175,6 +198,9 @@ impl FunctionVisitor for Operations {
             },
             "responses": responses,
         });
+        if F::ACCESS == Access::User {
+            operation["security"] = json!([{ LOGIN_TOKEN: [] }]);
+        }
         // GET takes the same body and gives the same replies (the OpenFaaS gateway's contract).
         let mut get = operation.clone();
         get["operationId"] = format!("{}.get", F::NAME).into();

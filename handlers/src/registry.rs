@@ -21,6 +21,7 @@ use std::task::{Context, Poll};
 use futures::future::BoxFuture;
 use serde_json::Value;
 
+use crate::access::AuthMode;
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::invocation::{CallMeta, Invocation};
@@ -47,10 +48,12 @@ pub trait HostedFunction: Send + Sync + 'static {
     ) -> BoxFuture<'a, WireReply>;
 }
 
+#[derive(Clone)]
 struct Inner {
     functions: HashMap<&'static str, Arc<dyn HostedFunction>>,
     stores: Stores,
     auth: AuthKey,
+    auth_mode: AuthMode,
     /// Where calls to functions not hosted here go; `None`: nowhere (they fail).
     remote: Option<Arc<dyn Invoker>>,
 }
@@ -75,9 +78,25 @@ impl Registry {
                 functions,
                 stores,
                 auth,
+                auth_mode: AuthMode::default(),
                 remote,
             }),
         }
+    }
+
+    /// The same functions and stores, checking callers as `mode` says ([`crate::access`]).
+    pub fn with_auth_mode(self, mode: AuthMode) -> Registry {
+        let inner = Inner {
+            auth_mode: mode,
+            ..(*self.inner).clone()
+        };
+        Registry {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn auth_mode(&self) -> AuthMode {
+        self.inner.auth_mode
     }
 
     pub fn stores(&self) -> &Stores {

@@ -18,6 +18,10 @@ pub const REQUEST_TIMEOUT: &str = "RequestTimeoutError";
 pub const UNAUTHORIZED: &str = "UnauthorizedError";
 /// A logged-in user asking to act as someone else.
 pub const FORBIDDEN: &str = "ForbiddenError";
+/// A client calling a function that only the deployment's functions may call.
+pub const INTERNAL_FUNCTION: &str = "InternalFunctionError";
+/// A call between functions whose proof is forged, altered or expired.
+pub const CALL_PROOF: &str = "CallProofError";
 /// A state-changing browser request from a page of another site (CSRF).
 pub const CROSS_SITE: &str = "CrossSiteRequestError";
 pub const USER_ID_NOT_EXIST: &str = "UserIDNotExistError";

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use deathstar_backends::BackendConfig;
-use deathstar_handlers::Registry;
+use deathstar_handlers::{AuthMode, Registry};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::dsb;
@@ -36,14 +36,21 @@ pub const COMPOSE_CALL_TREE: &[&str] = &[
     "home-timeline-service-write-home-timeline",
 ];
 
-/// Every function in a process of its own.
+/// Every function in a process of its own, in `DS_AUTH=open` (bodies name users, as the
+/// behaviour tests do).
 pub async fn one_per_function(bin: &str) -> Option<Net> {
-    start(bin, layout(false)).await
+    start(bin, layout(false), AuthMode::Open).await
 }
 
-/// Compose's call tree in one process, every other function in a process of its own.
+/// Compose's call tree in one process, every other function in a process of its own, in
+/// `DS_AUTH=open`.
 pub async fn fused(bin: &str) -> Option<Net> {
-    start(bin, layout(true)).await
+    start(bin, layout(true), AuthMode::Open).await
+}
+
+/// Every function in a process of its own, checking callers as `mode` says.
+pub async fn one_per_function_in(bin: &str, mode: AuthMode) -> Option<Net> {
+    start(bin, layout(false), mode).await
 }
 
 /// A child process, killed with its deployment.
@@ -65,11 +72,11 @@ struct Gateway {
 /// parallel would otherwise be handed the same free ports.
 static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-async fn start(bin: &str, groups: Vec<Vec<&'static str>>) -> Option<Net> {
+async fn start(bin: &str, groups: Vec<Vec<&'static str>>, mode: AuthMode) -> Option<Net> {
     let config = Backend::MongoRedis.config()?;
     let _starting = STARTING.lock().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let deployment = launch(bin, groups, &config, TEST_SECRET, listener).await;
+    let deployment = launch(bin, groups, &config, TEST_SECRET, mode, listener).await;
     Some(Net::http(deployment.gateway_url, deployment.processes))
 }
 
@@ -101,13 +108,15 @@ pub fn layout(fused_compose: bool) -> Vec<Vec<&'static str>> {
 }
 
 /// Starts each group of functions in a `bin` (deathstar-openfaas) process of its own on a free
-/// loopback port, on the stores of `config`, and the stand-in gateway on `listener`; returns
-/// once every process answers its health check.
+/// loopback port, on the stores of `config`, signing with `secret` and checking callers as
+/// `mode` says, and the stand-in gateway on `listener`; returns once every process answers its
+/// health check.
 pub async fn launch(
     bin: &str,
     groups: Vec<Vec<&'static str>>,
     config: &BackendConfig,
     secret: &str,
+    mode: AuthMode,
     listener: tokio::net::TcpListener,
 ) -> Deployment {
     let gateway_url = format!("http://{}", listener.local_addr().unwrap());
@@ -142,6 +151,7 @@ pub async fn launch(
             .env("DS_LISTEN", format!("127.0.0.1:{port}"))
             .env("OPENFAAS_GATEWAY", &gateway_url)
             .env("DS_AUTH_SECRET", secret)
+            .env("DS_AUTH", mode.as_str())
             .env("DS_NAMESPACE", &config.namespace)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());
@@ -170,6 +180,7 @@ pub async fn launch(
     let invoker = GatewayInvoker::new(
         FunctionUrls::Gateway(gateway_url.clone()),
         Duration::from_secs(20),
+        AuthKey::new(secret),
     );
     // A registry that hosts no function, so every call goes through the gateway; its store
     // (required of every registry) is never touched.
@@ -180,7 +191,8 @@ pub async fn launch(
         AuthKey::new(secret),
         Arc::new(invoker),
         |_| false,
-    );
+    )
+    .with_auth_mode(mode);
     processes.push(Box::new(unused));
     let dsb = dsb::router(registry, Duration::from_secs(20));
     let app = axum::Router::new()

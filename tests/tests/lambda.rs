@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deathstar_lambda::invoker::LambdaInvoker;
+use deathstar_handlers::auth::AuthKey;
 use deathstar_tests::{Backend, Net, TEST_SECRET, flows_on};
 
 /// `cargo lambda watch` and the function processes it started, stopped together.
@@ -138,8 +139,12 @@ async fn watch() -> Option<Net> {
     Some(Net::via_invoker(Arc::new(invoker), vec![Box::new(watch)]))
 }
 
+/// The bootstraps' Invoke API, called as a function of the deployment calls it: its calls carry
+/// a proof signed with the deployment's secret, so the default `DS_AUTH=required` admits them
+/// (and they act for the users their bodies name).
 async fn aws_invoker(endpoint: &str) -> LambdaInvoker {
-    LambdaInvoker::local(endpoint, Duration::from_secs(120)).await
+    let key = AuthKey::new(TEST_SECRET);
+    LambdaInvoker::local(endpoint, Duration::from_secs(120), key).await
 }
 
 flows_on!(cargo_lambda_watch, watch().await);

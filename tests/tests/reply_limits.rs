@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::{CallMeta, InvokeError, Invoker, Reply};
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_lambda::invoker::LambdaInvoker;
@@ -45,12 +46,16 @@ enum Via {
 /// Calls the callee at `url` through `via`, reading at most `limit` bytes of reply.
 async fn call(via: Via, url: String, limit: usize) -> Result<Reply, InvokeError> {
     let timeout = Duration::from_secs(20);
+    let key = AuthKey::new("k");
     let invoker: Box<dyn Invoker> = match via {
         Via::Gateway => Box::new(
-            GatewayInvoker::new(FunctionUrls::Template(format!("{url}/")), timeout)
+            GatewayInvoker::new(FunctionUrls::Template(format!("{url}/")), timeout, key)
                 .with_reply_limit(limit),
         ),
-        Via::Lambda => Box::new(LambdaInvoker::local_with_reply_limit(&url, timeout, limit).await),
+        Via::Lambda => {
+            let invoker = LambdaInvoker::local_with_reply_limit(&url, timeout, limit, key);
+            Box::new(invoker.await)
+        }
     };
     let meta = CallMeta::root().with_timeout(timeout);
     let started = std::time::Instant::now();

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply, status};
 use serde_json::Value;
 
@@ -35,6 +36,8 @@ pub const REPLY_LIMIT: usize = 32 * 1024 * 1024;
 
 pub struct GatewayInvoker {
     client: reqwest::Client,
+    /// Signs every call's proof ([`crate::context::stamp`]): the deployment's secret.
+    key: AuthKey,
     urls: FunctionUrls,
     /// Longest any one call may take, whatever the deadline says.
     timeout: Duration,
@@ -43,7 +46,8 @@ pub struct GatewayInvoker {
 }
 
 impl GatewayInvoker {
-    pub fn new(urls: FunctionUrls, timeout: Duration) -> Self {
+    /// Calls the functions at `urls` as a function of the deployment whose secret is `key`.
+    pub fn new(urls: FunctionUrls, timeout: Duration, key: AuthKey) -> Self {
         let client = reqwest::Client::builder()
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
@@ -51,6 +55,7 @@ impl GatewayInvoker {
             .expect("a TLS-less reqwest client builds");
         GatewayInvoker {
             client,
+            key,
             urls,
             timeout,
             reply_limit: REPLY_LIMIT,
@@ -113,12 +118,17 @@ impl Invoker for GatewayInvoker {
                     .min(self.timeout),
                 None => self.timeout,
             };
+            // The bytes sent are the bytes signed.
+            let body = serde_json::to_vec(&body)
+                .map_err(|e| InvokeError::Transport(format!("{function}: {e}")))?;
+            let headers = crate::context::stamp(meta, function, &body, &self.key);
             let mut request = self
                 .client
                 .post(self.urls.url(function))
                 .timeout(timeout)
-                .json(&body);
-            for (name, value) in crate::context::stamp(meta) {
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body);
+            for (name, value) in headers {
                 request = request.header(name, value);
             }
             let response = request.send().await.map_err(|e| failed(function, e))?;

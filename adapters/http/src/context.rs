@@ -5,8 +5,12 @@
 //!
 //! - `traceparent` (W3C Trace Context): the caller's span; the call continues its trace.
 //! - `x-ds-deadline-ms`: what is left of the caller's deadline.
-//! - `Authorization: Bearer <token>`, or DeathStarBench's `login_token` cookie: the login
-//!   token `user-service-login` returned, verified here with the deployment's key.
+//! - `Authorization: Bearer <token>`: the login token `user-service-login` returned, verified
+//!   here with the deployment's key. On DeathStarBench's browser routes (`/api/`, which check
+//!   where a request comes from) its `login_token` cookie counts too ([`read_browser`]); on
+//!   `/function/<name>` it does not, so a page of another site cannot act with the cookie.
+//! - `x-ds-call-proof`: that a function of this deployment made the call, signed over this very
+//!   call ([`deathstar_handlers::proof`]); checked once the body is read ([`caller`]).
 //!
 //! Replies carry the trace id back in `x-request-id`.
 
@@ -16,7 +20,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, header};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::trace::TraceContext;
-use deathstar_handlers::{CallMeta, Identity, Principal, UserId};
+use deathstar_handlers::proof::{self, ProofError, SignedCall};
+use deathstar_handlers::{CallMeta, Caller, Identity, Principal, UserId};
 
 /// Header carrying the trace context of a call (W3C).
 pub const TRACEPARENT: &str = "traceparent";
@@ -24,14 +29,31 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const REQUEST_ID: &str = "x-request-id";
 /// Header carrying what is left of the caller's deadline, in milliseconds.
 pub const DEADLINE_MS: &str = "x-ds-deadline-ms";
+/// Header carrying the proof that a function of this deployment made the call.
+pub const CALL_PROOF: &str = "x-ds-call-proof";
 /// DeathStarBench's cookie holding the login token (its `/api/` routes and web pages).
 pub const LOGIN_COOKIE: &str = "login_token";
 
 /// The context of an incoming request: a new span of the caller's trace (or a new trace), its
-/// deadline (the caller's, if sooner than `timeout`), and who it acts for, from a login token
-/// verified with `auth`.
+/// deadline (the caller's, if sooner than `timeout`), and who it acts for, from a bearer token
+/// verified with `auth`. The caller is a client until its proof is checked ([`caller`]).
 pub fn read(headers: &HeaderMap, timeout: Duration, auth: &AuthKey) -> CallMeta {
+    read_with_token(headers, timeout, auth, bearer_token(headers))
+}
+
+/// [`read`] for a browser route, where DeathStarBench's `login_token` cookie is a login token
+/// too (after a bearer token).
+pub fn read_browser(headers: &HeaderMap, timeout: Duration, auth: &AuthKey) -> CallMeta {
     let token = bearer_token(headers).or_else(|| login_cookie(headers));
+    read_with_token(headers, timeout, auth, token)
+}
+
+fn read_with_token(
+    headers: &HeaderMap,
+    timeout: Duration,
+    auth: &AuthKey,
+    token: Option<&str>,
+) -> CallMeta {
     let identity = match token {
         None => Identity::Anonymous,
         Some(token) => match auth
@@ -52,17 +74,58 @@ pub fn read(headers: &HeaderMap, timeout: Duration, auth: &AuthKey) -> CallMeta 
     }
 }
 
-/// The headers that carry `meta` to a function in another process.
-pub fn stamp(meta: &CallMeta) -> Vec<(&'static str, String)> {
+/// The headers that carry `meta` to `function` in another process, with the proof, signed
+/// with `key`, that a function of this deployment sends it `body` (the exact bytes sent).
+pub fn stamp(
+    meta: &CallMeta,
+    function: &str,
+    body: &[u8],
+    key: &AuthKey,
+) -> Vec<(&'static str, String)> {
     let mut headers = vec![(TRACEPARENT, meta.trace.traceparent())];
-    if let Some(at) = meta.deadline {
+    let deadline_ms = meta.deadline.map(|at| {
         let left = at.saturating_duration_since(tokio::time::Instant::now());
-        headers.push((DEADLINE_MS, left.as_millis().to_string()));
+        left.as_millis() as u64
+    });
+    if let Some(ms) = deadline_ms {
+        headers.push((DEADLINE_MS, ms.to_string()));
     }
     if let Some(token) = &meta.auth_token {
         headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {token}")));
     }
+    let call = SignedCall {
+        function,
+        body,
+        deadline_ms,
+        auth_token: meta.auth_token.as_deref(),
+    };
+    headers.push((CALL_PROOF, proof::sign(key, &call)));
     headers
+}
+
+/// Who made the call to `function` with `body` that came with `headers`: a function of this
+/// deployment if it carries a valid proof, a client if it carries none.
+pub fn caller(headers: &HeaderMap, function: &str, body: &[u8], key: &AuthKey) -> Caller {
+    let Some(value) = headers.get(CALL_PROOF) else {
+        return Caller::Client;
+    };
+    let Ok(value) = value.to_str() else {
+        return Caller::BadProof(ProofError::Malformed);
+    };
+    let call = SignedCall {
+        function,
+        body,
+        // As sent: a deadline the proof did not cover (or cannot be read) fails it.
+        deadline_ms: headers
+            .get(DEADLINE_MS)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok()),
+        auth_token: bearer_token(headers),
+    };
+    match proof::verify(key, value, &call) {
+        Ok(()) => Caller::Function,
+        Err(refused) => Caller::BadProof(refused),
+    }
 }
 
 /// A new span of the trace the request names in `traceparent`, else a new trace. Cheap: for
@@ -139,10 +202,7 @@ mod tests {
             auth_token: Some(token.into()),
             ..CallMeta::root().with_timeout(Duration::from_secs(5))
         };
-        let mut headers = HeaderMap::new();
-        for (name, value) in stamp(&sent) {
-            headers.insert(name, HeaderValue::from_str(&value).unwrap());
-        }
+        let headers = headers(stamp(&sent, "f", b"{}", &auth));
         let read = read(&headers, Duration::from_secs(20), &auth);
         assert_eq!(read.trace.trace_id, sent.trace.trace_id);
         assert_ne!(read.trace.span_id, sent.trace.span_id);
@@ -155,6 +215,39 @@ mod tests {
                 username: "alice".into()
             })
         );
+    }
+
+    fn headers(stamped: Vec<(&'static str, String)>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in stamped {
+            headers.insert(name, HeaderValue::from_str(&value).unwrap());
+        }
+        headers
+    }
+
+    /// A stamped call is a function's call for the callee and body it was signed for only;
+    /// a call with no proof is a client's.
+    #[test]
+    fn a_stamped_call_proves_its_caller() {
+        let key = AuthKey::new("k");
+        let meta = CallMeta {
+            auth_token: Some(key.issue(&UserId::random(), "alice").into()),
+            ..CallMeta::root().with_timeout(Duration::from_secs(5))
+        };
+        let sent = headers(stamp(&meta, "store-post", b"{\"a\":1}", &key));
+        let proven = |function: &str, body: &[u8], key: &AuthKey| caller(&sent, function, body, key);
+        assert_eq!(proven("store-post", b"{\"a\":1}", &key), Caller::Function);
+        let mismatch = Caller::BadProof(ProofError::Mismatch);
+        assert_eq!(proven("store-post", b"{\"a\":2}", &key), mismatch);
+        assert_eq!(proven("write-user-timeline", b"{\"a\":1}", &key), mismatch);
+        assert_eq!(proven("store-post", b"{\"a\":1}", &AuthKey::new("other")), mismatch);
+        let mut longer = sent.clone();
+        longer.insert(DEADLINE_MS, HeaderValue::from_static("3600000"));
+        assert_eq!(caller(&longer, "store-post", b"{\"a\":1}", &key), mismatch);
+        let mut other_user = sent.clone();
+        other_user.remove(header::AUTHORIZATION);
+        assert_eq!(caller(&other_user, "store-post", b"{\"a\":1}", &key), mismatch);
+        assert_eq!(caller(&HeaderMap::new(), "store-post", b"{}", &key), Caller::Client);
     }
 
     #[test]

@@ -248,7 +248,7 @@ async fn invoke(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let meta = context::read(&headers, shared.options.timeout, shared.registry.auth());
+    let mut meta = context::read(&headers, shared.options.timeout, shared.registry.auth());
     let trace_id = meta.trace_id().to_string();
     let refused = |refusal: Refusal| WireReply::from(refusal.reply());
     let unknown = || refused(Refusal::UnknownFunction(name.clone()));
@@ -261,10 +261,13 @@ async fn invoke(
     } else {
         match read_body(body, shared.options.body_limit, deadline).await {
             Err(refusal) => refused(refusal),
-            Ok(body) => match shared.registry.call_wire(&name, &body, meta) {
-                Some(call) => call.await,
-                None => unknown(),
-            },
+            Ok(body) => {
+                meta.caller = context::caller(&headers, &name, &body, shared.registry.auth());
+                match shared.registry.call_wire(&name, &body, meta) {
+                    Some(call) => call.await,
+                    None => unknown(),
+                }
+            }
         }
     };
     tracing::info!(

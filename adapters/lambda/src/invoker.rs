@@ -19,6 +19,7 @@ use aws_sdk_lambda::config::interceptors::BeforeDeserializationInterceptorContex
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_lambda::error::BoxError;
 use aws_sdk_lambda::primitives::{Blob, SdkBody};
+use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::{CallMeta, InvokeError, Invoked, Invoker, Reply, status};
 pub use deathstar_http::client::REPLY_LIMIT;
 use http_body_util::{LengthLimitError, Limited};
@@ -26,6 +27,8 @@ use serde_json::{Value, json};
 
 pub struct LambdaInvoker {
     client: Client,
+    /// Signs every call's proof ([`deathstar_http::context::stamp`]): the deployment's secret.
+    key: AuthKey,
     /// Physical function name = prefix + catalogue name (e.g. the SAM stack's name + `-`).
     prefix: String,
     /// Largest reply read, in bytes.
@@ -69,14 +72,15 @@ fn over_limit(error: &(dyn std::error::Error + 'static)) -> bool {
 
 impl LambdaInvoker {
     /// From the standard AWS configuration (region, credentials, endpoint) and `DS_LAMBDA_PREFIX`.
-    pub async fn from_env(timeout: Duration) -> Self {
-        Self::load(aws_config::from_env(), timeout, REPLY_LIMIT).await
+    /// Its calls are signed with `key`, the deployment's secret.
+    pub async fn from_env(timeout: Duration, key: AuthKey) -> Self {
+        Self::load(aws_config::from_env(), timeout, REPLY_LIMIT, key).await
     }
 
     /// Against a local Invoke API at `endpoint` (`cargo lambda watch`'s), which checks no
     /// signature: any region and credentials do.
-    pub async fn local(endpoint: &str, timeout: Duration) -> Self {
-        Self::local_with_reply_limit(endpoint, timeout, REPLY_LIMIT).await
+    pub async fn local(endpoint: &str, timeout: Duration, key: AuthKey) -> Self {
+        Self::local_with_reply_limit(endpoint, timeout, REPLY_LIMIT, key).await
     }
 
     /// [`LambdaInvoker::local`], refusing replies over `reply_limit` bytes.
@@ -84,6 +88,7 @@ impl LambdaInvoker {
         endpoint: &str,
         timeout: Duration,
         reply_limit: usize,
+        key: AuthKey,
     ) -> Self {
         let loader = aws_config::from_env()
             .endpoint_url(endpoint)
@@ -91,10 +96,15 @@ impl LambdaInvoker {
             .credentials_provider(aws_sdk_lambda::config::Credentials::new(
                 "local", "local", None, None, "local",
             ));
-        Self::load(loader, timeout, reply_limit).await
+        Self::load(loader, timeout, reply_limit, key).await
     }
 
-    async fn load(loader: aws_config::ConfigLoader, timeout: Duration, reply_limit: usize) -> Self {
+    async fn load(
+        loader: aws_config::ConfigLoader,
+        timeout: Duration,
+        reply_limit: usize,
+        key: AuthKey,
+    ) -> Self {
         let config = loader
             .retry_config(RetryConfig::disabled())
             .timeout_config(
@@ -110,17 +120,20 @@ impl LambdaInvoker {
             .build();
         LambdaInvoker {
             client: Client::from_conf(config),
+            key,
             prefix: std::env::var("DS_LAMBDA_PREFIX").unwrap_or_default(),
             reply_limit,
         }
     }
 }
 
-/// An API Gateway HTTP API (v2) event carrying `body` to `function`.
-pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
+/// An API Gateway HTTP API (v2) event carrying `body` to `function`, its proof signed with `key`.
+pub fn http_event(function: &str, body: &Value, meta: &CallMeta, key: &AuthKey) -> Value {
+    // The bytes sent are the bytes signed.
+    let body = body.to_string();
     let mut headers = serde_json::Map::new();
     headers.insert("content-type".into(), "application/json".into());
-    for (name, value) in deathstar_http::context::stamp(meta) {
+    for (name, value) in deathstar_http::context::stamp(meta, function, body.as_bytes(), key) {
         headers.insert(name.into(), value.into());
     }
     json!({
@@ -141,7 +154,7 @@ pub fn http_event(function: &str, body: &Value, meta: &CallMeta) -> Value {
                 "userAgent": "deathstar-lambda-invoker",
             },
         },
-        "body": body.to_string(),
+        "body": body,
         "isBase64Encoded": false,
     })
 }
@@ -183,7 +196,7 @@ impl Invoker for LambdaInvoker {
             {
                 return Err(InvokeError::DeadlineExceeded);
             }
-            let event = http_event(function, &body, meta);
+            let event = http_event(function, &body, meta, &self.key);
             let result = self
                 .client
                 .invoke()

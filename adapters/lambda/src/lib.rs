@@ -69,11 +69,13 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let auth = common
         .auth_key(|| Ok(random_auth_key()))
         .map_err(|e| format!("{e:#}"))?;
-    let remote = Arc::new(invoker::LambdaInvoker::from_env(common.timeout()).await);
+    let remote = invoker::LambdaInvoker::from_env(common.timeout(), auth.clone()).await;
     let group = hosted(function, &args.functions);
-    let registry = Registry::fused(stores, auth, remote, |n| group.contains(&n));
+    let registry = Registry::fused(stores, auth, Arc::new(remote), |n| group.contains(&n))
+        .with_auth_mode(common.auth_mode);
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
+    deathstar_startup::log_auth_mode(common.auth_mode);
     lambda_http::run(router(registry, options(common, function))).await
 }
 
@@ -127,7 +129,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let body = serde_json::json!({"username": "ghost"});
         let meta = CallMeta::root();
-        let event = invoker::http_event("get-user-id", &body, &meta);
+        let event = invoker::http_event("get-user-id", &body, &meta, &AuthKey::new("k"));
         let (status, trace_id, body) = answer(dir.path(), event).await;
         // The caller's trace continues.
         assert_eq!((status, trace_id), (404, meta.trace_id().to_string()));
@@ -149,6 +151,7 @@ mod tests {
                 "get-user-id",
                 &serde_json::json!({"username": "ghost"}),
                 &CallMeta::root(),
+                &AuthKey::new("k"),
             );
             event["rawPath"] = path.into();
             event["requestContext"]["http"]["path"] = path.into();
@@ -165,9 +168,13 @@ mod tests {
     #[tokio::test]
     async fn a_body_that_is_not_json_is_a_400() {
         let dir = tempfile::tempdir().unwrap();
+        let key = AuthKey::new("k");
         let mut event =
-            invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::root());
+            invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::root(), &key);
         event["body"] = "{oops".into();
+        // A client's call: the proof was for the body before it was spoilt.
+        let headers = event["headers"].as_object_mut().unwrap();
+        headers.remove(deathstar_http::context::CALL_PROOF);
         let (status, _, _) = answer(dir.path(), event).await;
         assert_eq!(status, 400);
     }

@@ -2,7 +2,8 @@
 //!
 //! Serves every function at `/function/<name>` (the OpenFaaS gateway's path, so clients of
 //! the original work unchanged), DeathStarBench's `/wrk2-api/` routes (so its wrk2 scripts and
-//! `init_social_graph.py` work unchanged) and `/healthz`. Data lives in `--data-dir` and survives
+//! `init_social_graph.py` work unchanged; `--wrk2-api false` turns them off) and its browser
+//! routes `/api/`, and `/healthz`. Data lives in `--data-dir` and survives
 //! restarts, or in MongoDB and Redis when `MONGO_URI` / `REDIS_SERVER` say so. Stops cleanly
 //! on Ctrl-C or SIGTERM.
 
@@ -30,6 +31,10 @@ struct Args {
     /// Address to listen on.
     #[arg(long, env = "DS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve DeathStarBench's `/wrk2-api/` routes, its load generator's unauthenticated API:
+    /// they let anyone act as any user, whatever `--auth` says. `false` to turn them off.
+    #[arg(long, env = "DS_WRK2_API", default_value_t = true, action = clap::ArgAction::Set)]
+    wrk2_api: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -43,8 +48,12 @@ async fn main() -> anyhow::Result<()> {
     let stores = common.open_stores(&data_dir).await?;
     // Without a configured secret, one kept in the data dir: tokens survive restarts.
     let auth = common.auth_key(|| stored_auth_key(&data_dir))?;
-    let registry = Registry::in_process(stores, auth);
-    let dsb = dsb::router_with_policy(registry.clone(), common.timeout(), common.browser_policy());
+    let registry = Registry::in_process(stores, auth).with_auth_mode(common.auth_mode);
+    let (timeout, browser) = (common.timeout(), common.browser_policy());
+    let dsb = match args.wrk2_api {
+        true => dsb::router_with_policy(registry.clone(), timeout, browser),
+        false => dsb::browser_router(registry.clone(), timeout, browser),
+    };
     let app = router_with(registry, common.http_options(), dsb);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -55,8 +64,10 @@ async fn main() -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         storage = %common.backends().describe(),
         functions = Registry::names().len(),
+        wrk2_api = args.wrk2_api,
         "deathstar serving"
     );
+    deathstar_startup::log_auth_mode(common.auth_mode);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

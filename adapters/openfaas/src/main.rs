@@ -51,7 +51,8 @@ struct Args {
     /// in place of `--timeout-secs`.
     #[arg(long, env = "exec_timeout", value_parser = go_duration)]
     exec_timeout: Option<Duration>,
-    /// Also serve DeathStarBench's `/wrk2-api/` routes (calling functions here or remote).
+    /// Also serve DeathStarBench's `/wrk2-api/` and `/api/` routes (calling functions here or
+    /// remote). `/wrk2-api/` lets anyone act as any user, whatever `DS_AUTH` says.
     #[arg(long, env = "DS_DSB_ROUTES", default_value_t = false)]
     dsb_routes: bool,
     #[command(flatten)]
@@ -77,8 +78,9 @@ async fn main() -> anyhow::Result<()> {
         Some(template) => FunctionUrls::Template(template.clone()),
         None => FunctionUrls::Gateway(args.gateway.clone()),
     };
-    let remote = Arc::new(GatewayInvoker::new(urls, timeout));
-    let registry = Registry::fused(stores, auth, remote, |name| wanted.contains(&name));
+    let remote = Arc::new(GatewayInvoker::new(urls, timeout, auth.clone()));
+    let registry = Registry::fused(stores, auth, remote, |name| wanted.contains(&name))
+        .with_auth_mode(common.auth_mode);
     let options = HttpOptions {
         timeout,
         ..common.http_options()
@@ -88,6 +90,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let storage = common.backends().describe();
     tracing::info!(listen = %args.listen, functions = ?registry.hosted(), %storage, "serving");
+    deathstar_startup::log_auth_mode(common.auth_mode);
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {

@@ -11,3 +11,16 @@ flows_on!(
     processes::one_per_function(BIN).await
 );
 flows_on!(compose_fused, processes::fused(BIN).await);
+
+/// `DS_AUTH=required`, every adapter's default, across processes: the authorization matrix,
+/// every call between functions going through the gateway with its proof.
+#[tokio::test]
+async fn the_authorization_matrix_holds_across_processes() {
+    use deathstar_tests::access::{Target, run_matrix};
+    let mode = deathstar_handlers::AuthMode::Required;
+    let Some(net) = processes::one_per_function_in(BIN, mode).await else {
+        return;
+    };
+    let base = net.base_url().expect("an HTTP deployment");
+    run_matrix(&Target::new(base, deathstar_tests::TEST_SECRET)).await;
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use deathstar_backends::{BackendConfig, open_stores};
+use deathstar_handlers::AuthMode;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::store::{Stores, embedded};
 use deathstar_http::HttpOptions;
@@ -22,9 +23,15 @@ pub struct Common {
     /// Directory of the embedded store (created if missing) when there is no MongoDB.
     #[arg(long, env = "DS_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Secret that signs login tokens; every process of a deployment needs the same one.
+    /// Secret that signs login tokens and proves calls between functions; every process of a
+    /// deployment needs the same one.
     #[arg(long, env = "DS_AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
+    /// `required`: users act only as themselves (a login token) and internal functions answer
+    /// only the deployment's functions. `open`: the original DeathStarFaaS contract, identities
+    /// in bodies trusted and every function callable by anyone (its unchanged clients only).
+    #[arg(long = "auth", env = "DS_AUTH", default_value_t = AuthMode::Required)]
+    pub auth_mode: AuthMode,
     /// Deadline of each request, in seconds; every function it calls inherits it.
     #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
     pub timeout_secs: u64,
@@ -135,6 +142,20 @@ impl Common {
     }
 }
 
+/// Says at start-up what the auth mode lets callers do; loudly when it is `open`.
+pub fn log_auth_mode(mode: AuthMode) {
+    match mode {
+        AuthMode::Required => tracing::info!(
+            auth = %mode,
+            "users act only as themselves; internal functions answer only functions"
+        ),
+        AuthMode::Open => tracing::warn!(
+            auth = %mode,
+            "anyone may act as any user and call any function (DS_AUTH=open)"
+        ),
+    }
+}
+
 /// A random signing key, with the warning that tokens it signs verify only in this process.
 pub fn random_auth_key() -> AuthKey {
     tracing::warn!("no DS_AUTH_SECRET: login tokens only verify in this process");
@@ -217,6 +238,14 @@ mod tests {
             ["https://a.example", "https://b.example"]
         );
         assert!(!policy.secure_cookie);
+    }
+
+    #[test]
+    fn auth_is_required_unless_opened() {
+        assert_eq!(parse(&[]).auth_mode, AuthMode::Required);
+        assert_eq!(parse(&["--auth", "open"]).auth_mode, AuthMode::Open);
+        let args = ["binary", "--auth", "none"];
+        assert!(Binary::try_parse_from(args).is_err());
     }
 
     #[test]

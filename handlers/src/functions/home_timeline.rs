@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::timeline::{ReadTimelineInput, ReadTimelineOutput, TimelinePostsOutput, read_page};
+use crate::access::{Access, ActsFor};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{GetFollowers, UserIdInput};
@@ -112,9 +113,13 @@ pub struct HomeTimelineReadFrontend;
 impl Function for HomeTimelineReadFrontend {
     const NAME: &'static str = "home-timeline-read-frontend";
     const ERROR: &'static str = "HomeTimelineReadFrontendError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = ReadTimelineInput;
     type Output = TimelinePostsOutput;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::id(&input.user_id)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let page = ctx.call::<ReadHomeTimeline>(input).await?;

@@ -6,6 +6,7 @@ use rand::Rng;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::UrlDoc;
@@ -91,7 +92,7 @@ pub struct GetExtendedUrls;
 impl Function for GetExtendedUrls {
     const NAME: &'static str = "url-shorten-service-get-extended-urls";
     const ERROR: &'static str = "UrlShortenServiceGetExtendedUrlsError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = GetExtendedUrlsInput;
     type Output = UploadUrlsOutput;
 

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::timeline::{
     ReadTimelineInput, ReadTimelineOutput, TimelinePostsOutput, WriteTimelineOutput, read_page,
 };
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::user_id::UserId;
@@ -69,7 +70,7 @@ pub struct UserTimelineReadFrontend;
 impl Function for UserTimelineReadFrontend {
     const NAME: &'static str = "user-timeline-read-frontend";
     const ERROR: &'static str = "UserTimelineReadFrontendError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = ReadTimelineInput;
     type Output = TimelinePostsOutput;
 

@@ -12,9 +12,11 @@
 //! ```
 
 use deathstar_backends::BackendConfig;
+use deathstar_handlers::AuthMode;
 use deathstar_tests::processes;
 
-const USAGE: &str = "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S]";
+const USAGE: &str =
+    "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S] [--auth required|open]";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -25,6 +27,8 @@ async fn main() -> std::process::ExitCode {
         .and_then(|exe| Some(exe.parent()?.join("deathstar-openfaas")))
         .map_or("deathstar-openfaas".to_owned(), |p| p.display().to_string());
     let mut secret = std::env::var("DS_AUTH_SECRET").unwrap_or_else(|_| "deathstar".into());
+    // As every adapter: DS_AUTH, `required` unless said otherwise.
+    let mut auth = std::env::var("DS_AUTH").unwrap_or_else(|_| "required".into());
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| {
@@ -38,12 +42,20 @@ async fn main() -> std::process::ExitCode {
             "--listen" => listen = value("--listen"),
             "--bin" => bin = value("--bin"),
             "--secret" => secret = value("--secret"),
+            "--auth" => auth = value("--auth"),
             _ => {
                 eprintln!("{USAGE}");
                 return std::process::ExitCode::from(2);
             }
         }
     }
+    let mode: AuthMode = match auth.parse() {
+        Ok(mode) => mode,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return std::process::ExitCode::from(2);
+        }
+    };
     let config = BackendConfig::from_env();
     if config.mongo_uri.is_none() || config.redis_server.is_none() {
         eprintln!("MONGO_URI and REDIS_SERVER must be set (scripts/with-services.sh sets them)");
@@ -58,9 +70,9 @@ async fn main() -> std::process::ExitCode {
     };
     let groups = processes::layout(fused);
     let count = groups.len();
-    let deployment = processes::launch(&bin, groups, &config, &secret, listener).await;
+    let deployment = processes::launch(&bin, groups, &config, &secret, mode, listener).await;
     eprintln!(
-        "deathstar-deploy: {count} processes ({}), gateway at {}; Ctrl-C stops them",
+        "deathstar-deploy: {count} processes ({}, DS_AUTH={mode}), gateway at {}; Ctrl-C stops them",
         if fused {
             "compose fused"
         } else {

@@ -69,14 +69,26 @@ pub fn router(registry: Registry, timeout: Duration) -> Router {
 
 /// [`router`] with the browser routes under `browser`.
 pub fn router_with_policy(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Router {
-    let dsb = Dsb {
-        registry,
-        timeout,
-        browser,
-        posts_json: PostsJson::new(),
-    };
-    let dsb = Arc::new(dsb);
+    let dsb = Dsb::new(registry, timeout, browser);
     wrk2::routes().merge(api::routes(&dsb)).with_state(dsb)
+}
+
+/// The browser routes (`/api/`) alone, without the load generator's `/wrk2-api/`, which lets
+/// anyone act as any user.
+pub fn browser_router(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Router {
+    let dsb = Dsb::new(registry, timeout, browser);
+    api::routes(&dsb).with_state(dsb)
+}
+
+impl Dsb {
+    fn new(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Arc<Dsb> {
+        Arc::new(Dsb {
+            registry,
+            timeout,
+            browser,
+            posts_json: PostsJson::new(),
+        })
+    }
 }
 
 /// A refused request: the response to send instead (boxed: it is large, and the rare path).
@@ -108,11 +120,8 @@ impl FromRequestParts<Arc<Dsb>> for Call {
         dsb: &Arc<Dsb>,
     ) -> Result<Self, Self::Rejection> {
         let auth = dsb.registry.auth();
-        Ok(Call(crate::context::read(
-            &parts.headers,
-            dsb.timeout,
-            auth,
-        )))
+        let headers = &parts.headers;
+        Ok(Call(crate::context::read_browser(headers, dsb.timeout, auth)))
     }
 }
 

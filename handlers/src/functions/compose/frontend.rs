@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::compose_and_upload::{ComposeAndUpload, ComposeAndUploadInput};
+use crate::access::{Access, ActsFor};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::media::{UploadMedia, UploadMediaInput};
@@ -54,9 +55,13 @@ pub struct ComposePostFrontend;
 impl Function for ComposePostFrontend {
     const NAME: &'static str = "compose-post-frontend";
     const ERROR: &'static str = "ComposePostFrontError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = ComposePostInput;
     type Output = ComposePostOutput;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::id_and_name(&input.user_id, &input.username)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let req_id = new_req_id();

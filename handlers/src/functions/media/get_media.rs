@@ -6,6 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 
@@ -33,7 +34,7 @@ pub struct GetMedia;
 impl Function for GetMedia {
     const NAME: &'static str = "media-front-get-media";
     const ERROR: &'static str = "MediaFrontGetMediaError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = GetMediaInput;
     type Output = MediaFileOutput;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::is_media_type;
 use super::sniff::{KNOWN, sniff};
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::ids::new_media_id;
@@ -40,7 +41,7 @@ pub struct UploadMediaFile;
 impl Function for UploadMediaFile {
     const NAME: &'static str = "media-front-upload-media";
     const ERROR: &'static str = "MediaFrontUploadMediaError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = UploadMediaFileInput;
     type Output = UploadMediaFileOutput;
 

@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::{Access, ActsFor};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::ids::now_ms;
@@ -53,9 +54,13 @@ pub struct Follow;
 impl Function for Follow {
     const NAME: &'static str = "social-graph-follow";
     const ERROR: &'static str = "FollowError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = FollowInput;
     type Output = FollowOutput;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::id(&input.user_id)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         input.validate()?;
@@ -83,9 +88,13 @@ pub struct Unfollow;
 impl Function for Unfollow {
     const NAME: &'static str = "social-graph-unfollow";
     const ERROR: &'static str = "UnfollowError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = FollowInput;
     type Output = UnfollowOutput;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::id(&input.user_id)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         input.validate()?;

@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::follow::not_in_graph;
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::model::FollowEdge;
@@ -31,7 +32,7 @@ pub struct GetFollowers;
 impl Function for GetFollowers {
     const NAME: &'static str = "social-graph-get-followers";
     const ERROR: &'static str = "SocialGraphGetFollowersError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = UserIdInput;
     type Output = FollowersOutput;
 
@@ -49,7 +50,7 @@ pub struct GetFollowees;
 impl Function for GetFollowees {
     const NAME: &'static str = "social-graph-get-followees";
     const ERROR: &'static str = "SocialGraphGetFolloweesError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = UserIdInput;
     type Output = FolloweesOutput;
 

@@ -6,6 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::follow::{Follow, FollowInput, Unfollow};
+use crate::access::{Access, ActsFor};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::user::{GetUserId, GetUserIdInput};
@@ -41,9 +42,13 @@ pub struct FollowWithUsername;
 impl Function for FollowWithUsername {
     const NAME: &'static str = "social-graph-follow-with-username";
     const ERROR: &'static str = "FollowError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = FollowWithUsernameInput;
     type Output = <Follow as Function>::Output;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::name(&input.username)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let ids = resolve(ctx, input).await?;
@@ -57,9 +62,13 @@ pub struct UnfollowWithUsername;
 impl Function for UnfollowWithUsername {
     const NAME: &'static str = "social-graph-unfollow-with-username";
     const ERROR: &'static str = "UnfollowError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::User;
     type Input = FollowWithUsernameInput;
     type Output = <Unfollow as Function>::Output;
+
+    fn acts_for(input: &Self::Input) -> ActsFor<'_> {
+        ActsFor::name(&input.username)
+    }
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
         let ids = resolve(ctx, input).await?;

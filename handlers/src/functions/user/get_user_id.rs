@@ -3,6 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::Access;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::status;
@@ -24,7 +25,7 @@ pub struct GetUserId;
 impl Function for GetUserId {
     const NAME: &'static str = "get-user-id";
     const ERROR: &'static str = "GetUserIdError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = GetUserIdInput;
     type Output = GetUserIdOutput;
 

@@ -6,6 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::Access;
 use crate::auth::password_matches;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
@@ -31,7 +32,7 @@ pub struct Login;
 impl Function for Login {
     const NAME: &'static str = "user-service-login";
     const ERROR: &'static str = "UserServiceLoginError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = LoginInput;
     type Output = LoginOutput;
 

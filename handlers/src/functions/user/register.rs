@@ -7,6 +7,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::Access;
 use crate::auth::{hash_password, new_salt};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
@@ -49,7 +50,7 @@ pub struct RegisterUser;
 impl Function for RegisterUser {
     const NAME: &'static str = "register-user";
     const ERROR: &'static str = "RegisterUserError";
-    const PUBLIC: bool = true;
+    const ACCESS: Access = Access::Anyone;
     type Input = RegisterUserInput;
     type Output = RegisterUserOutput;
 
