@@ -84,6 +84,9 @@ pub struct InitArgs {
     /// Requests in flight at once.
     #[arg(long, allow_negative_numbers = true, default_value_t = 200)]
     pub concurrency: usize,
+    /// `dsb`: DeathStarBench's `/wrk2-api/` routes, its unauthenticated benchmark API (any
+    /// auth mode). `gateway`: the functions themselves, users named in the bodies, which needs
+    /// the deployment in `DS_AUTH=open`.
     #[arg(long, value_enum, default_value_t = Api::Dsb)]
     pub api: Api,
     /// Seed of the post contents (DSB's script seeds with 1).
@@ -126,6 +129,9 @@ pub struct LoadArgs {
     /// Users 0..N the requests name (the graph's node count; Reed98: 962).
     #[arg(long, allow_negative_numbers = true, default_value_t = 962)]
     pub users: u64,
+    /// `dsb`: DeathStarBench's `/wrk2-api/` routes, its unauthenticated benchmark API (any
+    /// auth mode). `gateway`: the functions themselves, users named in the bodies, which needs
+    /// the deployment in `DS_AUTH=open`.
     #[arg(long, value_enum, default_value_t = Api::Dsb)]
     pub api: Api,
     /// Base seed of the schedule and the parameters (default: from the clock; printed).
