@@ -1,8 +1,8 @@
-//! Passwords and login tokens.
+//! Login tokens, and the seed's password format.
 //!
-//! Passwords are stored as the original stores them (lowercase hex SHA-256 of `password ‖ salt`,
-//! 32-character `[A-Z0-9]` salt) so that user documents stay readable by DeathStarBench's tools.
-//! Login tokens are HS256 JWTs with DeathStarBench's claims (`user_id`, `username`, `timestamp`,
+//! Passwords are Argon2id ([`crate::password`]); the seed's format (lowercase hex SHA-256 of
+//! `password ‖ salt`, 32-character `[A-Z0-9]` salt), which DeathStarBench's data sets and older
+//! stores hold, is checked here and upgraded on the next login. Login tokens are HS256 JWTs with DeathStarBench's claims (`user_id`, `username`, `timestamp`,
 //! `ttl`, all strings), signed with the deployment's [`AuthKey`].
 
 use std::sync::Arc;
@@ -34,8 +34,9 @@ pub fn hash_password(password: &str, salt: &str) -> String {
     to_hex(&hasher.finalize())
 }
 
-/// Compares in constant time, so the comparison leaks nothing about the stored hash.
-pub fn password_matches(password: &str, salt: &str, stored_hash: &str) -> bool {
+/// Whether `password` is the seed-format `stored_hash` with `salt`. Compares in constant time,
+/// so the comparison leaks nothing about the stored hash.
+pub fn legacy_password_matches(password: &str, salt: &str, stored_hash: &str) -> bool {
     let computed = hash_password(password, salt);
     computed.len() == stored_hash.len()
         && computed
@@ -199,12 +200,12 @@ mod tests {
             "fd9d29929016b1bf49568ecaba43e892ead7898610230c85a507a18b0304393a"
         );
         assert_eq!(hash_password("secret", "SALT").len(), 64);
-        assert!(password_matches(
+        assert!(legacy_password_matches(
             "secret",
             "SALT",
             &hash_password("secret", "SALT")
         ));
-        assert!(!password_matches(
+        assert!(!legacy_password_matches(
             "Secret",
             "SALT",
             &hash_password("secret", "SALT")

@@ -21,6 +21,7 @@ use crate::envelope::{Reply, WireReply};
 use crate::error::{CalleeFailure, FunctionError};
 use crate::invocation::CallMeta;
 use crate::invoker::{InvokeError, Invoker};
+use crate::password::PasswordPolicy;
 use crate::registry::{HostedFunction, Registry};
 use crate::status;
 use crate::store::Stores;
@@ -69,6 +70,11 @@ impl Ctx {
 
     pub fn auth(&self) -> &AuthKey {
         self.registry.auth()
+    }
+
+    /// How this deployment hashes passwords.
+    pub fn passwords(&self) -> &PasswordPolicy {
+        self.registry.passwords()
     }
 
     /// Calls function `F` with this call's context: typed if this process hosts it, else as

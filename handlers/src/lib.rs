@@ -27,6 +27,7 @@ pub mod invocation;
 pub mod invoker;
 pub mod model;
 pub mod openapi;
+pub mod password;
 pub mod proof;
 pub mod registry;
 pub mod status;

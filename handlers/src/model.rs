@@ -11,8 +11,10 @@ pub struct User {
     pub username: String,
     pub first_name: String,
     pub last_name: String,
-    /// Lowercase hex SHA-256 of `password ‖ salt`.
+    /// An Argon2id PHC string; or, in the seed's format, lowercase hex SHA-256 of
+    /// `password ‖ salt` ([`crate::password`]).
     pub password: String,
+    /// The seed format's salt; empty beside a PHC string, which holds its own.
     pub salt: String,
 }
 

@@ -26,6 +26,7 @@ use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::{InvokeError, Invoked, Invoker};
+use crate::password::PasswordPolicy;
 use crate::store::Stores;
 
 /// A function as the registry holds it: the three ways in, type-erased.
@@ -54,6 +55,7 @@ struct Inner {
     stores: Stores,
     auth: AuthKey,
     auth_mode: AuthMode,
+    passwords: PasswordPolicy,
     /// Where calls to functions not hosted here go; `None`: nowhere (they fail).
     remote: Option<Arc<dyn Invoker>>,
 }
@@ -79,6 +81,7 @@ impl Registry {
                 stores,
                 auth,
                 auth_mode: AuthMode::default(),
+                passwords: PasswordPolicy::default(),
                 remote,
             }),
         }
@@ -97,6 +100,21 @@ impl Registry {
 
     pub fn auth_mode(&self) -> AuthMode {
         self.inner.auth_mode
+    }
+
+    /// The same functions and stores, hashing new passwords as `policy` says.
+    pub fn with_passwords(self, policy: PasswordPolicy) -> Registry {
+        let inner = Inner {
+            passwords: policy,
+            ..(*self.inner).clone()
+        };
+        Registry {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn passwords(&self) -> &PasswordPolicy {
+        &self.inner.passwords
     }
 
     pub fn stores(&self) -> &Stores {

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::password::{Cost, PasswordPolicy};
 use deathstar_handlers::{AuthMode, CallMeta, Invocation, Registry, Reply};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -306,7 +307,18 @@ async fn registry(config: &BackendConfig) -> (Registry, tempfile::TempDir) {
     // The original contract: the behaviour tests name users in bodies and call every function
     // (`tests/tests/access.rs` is the matrix of `DS_AUTH=required`).
     let registry = Registry::in_process(stores, AuthKey::new(TEST_SECRET));
-    (registry.with_auth_mode(AuthMode::Open), dir)
+    (
+        registry
+            .with_auth_mode(AuthMode::Open)
+            .with_passwords(cheap_passwords()),
+        dir,
+    )
+}
+
+/// Argon2id at its least cost: the tests register thousands of users (`password.rs` tests the
+/// real cost's hashes, `DS_PASSWORD_COST` sets it for processes).
+pub fn cheap_passwords() -> PasswordPolicy {
+    PasswordPolicy::new(Cost::MINIMAL)
 }
 
 /// Serves `app` on a free loopback port for the rest of the test; returns its base URL.

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use deathstar_backends::BackendConfig;
-use deathstar_handlers::{AuthMode, Registry};
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::{AuthMode, Registry};
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::dsb;
 
@@ -152,6 +152,7 @@ pub async fn launch(
             .env("OPENFAAS_GATEWAY", &gateway_url)
             .env("DS_AUTH_SECRET", secret)
             .env("DS_AUTH", mode.as_str())
+            .env("DS_PASSWORD_COST", "minimal")
             .env("DS_NAMESPACE", &config.namespace)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null());

@@ -9,7 +9,7 @@ use deathstar_backends::open_stores;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_tests::access::{Target, run_matrix};
-use deathstar_tests::{Backend, TEST_SECRET, serve};
+use deathstar_tests::{Backend, TEST_SECRET, cheap_passwords, serve};
 use serde_json::json;
 
 /// The local server's routes in the default mode, on a fresh store of `backend`.
@@ -17,7 +17,8 @@ async fn server(backend: Backend) -> Option<(Target, tempfile::TempDir)> {
     let config = backend.config()?;
     let dir = tempfile::tempdir().unwrap();
     let stores = open_stores(&config, dir.path()).await.unwrap();
-    let registry = Registry::in_process(stores, AuthKey::new(TEST_SECRET));
+    let registry =
+        Registry::in_process(stores, AuthKey::new(TEST_SECRET)).with_passwords(cheap_passwords());
     let dsb = deathstar_http::dsb::router(registry.clone(), Duration::from_secs(20));
     let app = deathstar_http::router_with(registry, Default::default(), dsb);
     Some((Target::new(serve(app).await, TEST_SECRET), dir))
@@ -51,33 +52,88 @@ async fn the_reviews_attacks_are_refused() {
     });
     let attacks = [
         // Posting as alice, with no token.
-        ("compose-post-frontend", json!({"user_id": alice.user_id, "username": "alice", "post_type": 0, "text": "not alice"}), None, 401),
+        (
+            "compose-post-frontend",
+            json!({"user_id": alice.user_id, "username": "alice", "post_type": 0, "text": "not alice"}),
+            None,
+            401,
+        ),
         // Making bob follow mallory, as mallory.
-        ("social-graph-follow", json!({"user_id": bob.user_id, "followee_id": mallory.user_id}), Some(&mallory), 403),
-        ("social-graph-follow-with-username", json!({"username": "bob", "followee_name": "mallory"}), Some(&mallory), 403),
+        (
+            "social-graph-follow",
+            json!({"user_id": bob.user_id, "followee_id": mallory.user_id}),
+            Some(&mallory),
+            403,
+        ),
+        (
+            "social-graph-follow-with-username",
+            json!({"username": "bob", "followee_name": "mallory"}),
+            Some(&mallory),
+            403,
+        ),
         // Reading bob's home timeline, as alice and as nobody.
-        ("home-timeline-read-frontend", json!({"user_id": bob.user_id, "start": 0, "stop": 10}), Some(&alice), 403),
-        ("home-timeline-read-frontend", json!({"user_id": bob.user_id, "start": 0, "stop": 10}), None, 401),
+        (
+            "home-timeline-read-frontend",
+            json!({"user_id": bob.user_id, "start": 0, "stop": 10}),
+            Some(&alice),
+            403,
+        ),
+        (
+            "home-timeline-read-frontend",
+            json!({"user_id": bob.user_id, "start": 0, "stop": 10}),
+            None,
+            401,
+        ),
         // Internal functions from outside, even with a valid token.
-        ("post-storage-service-store-post", json!({"post": post}), Some(&alice), 403),
-        ("user-timeline-service-write-user-timeline", json!({"user_id": alice.user_id, "post_id": "1", "timestamp": u64::MAX}), None, 403),
-        ("compose-post-service-compose-and-upload", json!({}), Some(&alice), 403),
-        ("register-user-with-id", json!({"user_id": "0123456789abcdef0123456789abcdef", "username": "squatter", "first_name": "S", "last_name": "Q", "password": "p"}), None, 403),
+        (
+            "post-storage-service-store-post",
+            json!({"post": post}),
+            Some(&alice),
+            403,
+        ),
+        (
+            "user-timeline-service-write-user-timeline",
+            json!({"user_id": alice.user_id, "post_id": "1", "timestamp": u64::MAX}),
+            None,
+            403,
+        ),
+        (
+            "compose-post-service-compose-and-upload",
+            json!({}),
+            Some(&alice),
+            403,
+        ),
+        (
+            "register-user-with-id",
+            json!({"user_id": "0123456789abcdef0123456789abcdef", "username": "squatter", "first_name": "S", "last_name": "Q", "password": "p"}),
+            None,
+            403,
+        ),
     ];
     let client = reqwest::Client::new();
     for (function, body, user, status) in attacks {
-        let mut request = client.post(format!("{}/function/{function}", target.base)).json(&body);
+        let mut request = client
+            .post(format!("{}/function/{function}", target.base))
+            .json(&body);
         if let Some(user) = user {
             request = request.bearer_auth(&user.token);
         }
         let response = request.send().await.unwrap();
         let answered = response.status().as_u16();
         let reply: serde_json::Value = response.json().await.unwrap();
-        assert_eq!(answered, status, "{function} as {:?}: {reply}", user.map(|u| &u.username));
+        assert_eq!(
+            answered,
+            status,
+            "{function} as {:?}: {reply}",
+            user.map(|u| &u.username)
+        );
     }
     // Nothing of it happened: bob follows nobody, alice's timeline is empty.
     let followees = client
-        .post(format!("{}/function/social-graph-get-followees", target.base))
+        .post(format!(
+            "{}/function/social-graph-get-followees",
+            target.base
+        ))
         .json(&json!({"user_id": bob.user_id}))
         .send()
         .await
@@ -87,7 +143,10 @@ async fn the_reviews_attacks_are_refused() {
         .unwrap();
     assert_eq!(followees["followees"], json!([]), "{followees}");
     let timeline = client
-        .post(format!("{}/function/user-timeline-read-frontend", target.base))
+        .post(format!(
+            "{}/function/user-timeline-read-frontend",
+            target.base
+        ))
         .json(&json!({"user_id": alice.user_id, "start": 0, "stop": 10}))
         .send()
         .await

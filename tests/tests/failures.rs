@@ -17,7 +17,10 @@ fn partial_registry(keep: fn(&str) -> bool) -> (Registry, tempfile::TempDir) {
     let stores = Stores::embedded(dir.path()).unwrap();
     // Open: the bodies name the users; what is on trial is how failures are reported.
     let registry = Registry::only(stores, AuthKey::new("k"), keep);
-    (registry.with_auth_mode(deathstar_handlers::AuthMode::Open), dir)
+    (
+        registry.with_auth_mode(deathstar_handlers::AuthMode::Open),
+        dir,
+    )
 }
 
 async fn call(registry: &Registry, function: &str, body: Value, meta: CallMeta) -> Reply {

@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use deathstar_lambda::invoker::LambdaInvoker;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_lambda::invoker::LambdaInvoker;
 use deathstar_tests::{Backend, Net, TEST_SECRET, flows_on};
 
 /// `cargo lambda watch` and the function processes it started, stopped together.
@@ -112,6 +112,7 @@ async fn watch() -> Option<Net> {
         .current_dir(WORKSPACE)
         .env("PATH", path)
         .env("DS_AUTH_SECRET", TEST_SECRET)
+        .env("DS_PASSWORD_COST", "minimal")
         .env("DS_NAMESPACE", &config.namespace)
         .env("MONGO_URI", config.mongo_uri.as_deref().unwrap())
         .env("REDIS_SERVER", config.redis_server.as_deref().unwrap())

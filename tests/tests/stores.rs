@@ -78,6 +78,8 @@ macro_rules! store_configs {
 
 store_configs!(
     a_user_reads_back_by_username_and_by_id_byte_for_byte,
+    a_password_is_replaced_for_its_user_only,
+    a_seed_format_password_logs_in_and_is_upgraded_to_argon2id,
     a_taken_username_or_user_id_is_refused_and_the_first_user_stays,
     unknown_users_read_as_none,
     users_by_usernames_are_the_known_ones_in_the_order_asked_each_once,
@@ -234,6 +236,72 @@ async fn a_taken_username_or_user_id_is_refused_and_the_first_user_stays(stores:
         stores.users.by_user_id(&same_name.user_id).await.unwrap(),
         None
     );
+}
+
+async fn a_password_is_replaced_for_its_user_only(stores: Stores) {
+    let (zoe, yan) = (user(1, "zoë"), user(2, "yan"));
+    for u in [&zoe, &yan] {
+        stores.users.insert(u).await.unwrap();
+    }
+    let phc = "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA";
+    assert!(
+        stores
+            .users
+            .set_password(&zoe.user_id, phc, "")
+            .await
+            .unwrap()
+    );
+    let read = stores
+        .users
+        .by_user_id(&zoe.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((read.password.as_str(), read.salt.as_str()), (phc, ""));
+    let by_name = stores.users.by_username("zoë").await.unwrap().unwrap();
+    assert_eq!(by_name.password, phc);
+    assert_eq!(
+        stores.users.by_username("yan").await.unwrap().as_ref(),
+        Some(&yan)
+    );
+    let nobody = UserId::random();
+    assert!(!stores.users.set_password(&nobody, phc, "").await.unwrap());
+}
+
+/// A user of the seed's format (DeathStarBench's data sets) logs in with its password; the
+/// store then holds an Argon2id hash of it, which logs in too.
+async fn a_seed_format_password_logs_in_and_is_upgraded_to_argon2id(stores: Stores) {
+    use deathstar_handlers::auth::{AuthKey, hash_password};
+    use deathstar_handlers::functions::user::{Login, LoginInput};
+    use deathstar_handlers::{CallMeta, Registry};
+
+    let salt = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345".to_owned();
+    let alice = User {
+        password: hash_password("wonderland", &salt),
+        salt,
+        ..user(1, "alice")
+    };
+    stores.users.insert(&alice).await.unwrap();
+    let registry = Registry::in_process(stores.clone(), AuthKey::new("k"))
+        .with_passwords(deathstar_tests::cheap_passwords());
+    let login = |password: &str| {
+        let input = LoginInput {
+            username: "alice".into(),
+            password: password.into(),
+        };
+        let registry = registry.clone();
+        async move { registry.call::<Login>(&CallMeta::root(), input).await }
+    };
+    assert_eq!(login("Wonderland").await.unwrap_err().http_status, 401);
+    let unchanged = stores.users.by_username("alice").await.unwrap().unwrap();
+    assert_eq!(unchanged, alice, "a failed login changes nothing");
+
+    assert_eq!(login("wonderland").await.unwrap().user_id, alice.user_id);
+    let upgraded = stores.users.by_username("alice").await.unwrap().unwrap();
+    assert!(upgraded.password.starts_with("$argon2id$"), "{upgraded:?}");
+    assert_eq!(upgraded.salt, "");
+    assert_eq!(login("wonderland").await.unwrap().user_id, alice.user_id);
+    assert_eq!(login("Wonderland").await.unwrap_err().http_status, 401);
 }
 
 async fn unknown_users_read_as_none(stores: Stores) {

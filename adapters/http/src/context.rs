@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, header};
 use deathstar_handlers::auth::AuthKey;
-use deathstar_handlers::trace::TraceContext;
 use deathstar_handlers::proof::{self, ProofError, SignedCall};
+use deathstar_handlers::trace::TraceContext;
 use deathstar_handlers::{CallMeta, Caller, Identity, Principal, UserId};
 
 /// Header carrying the trace context of a call (W3C).
@@ -235,19 +235,29 @@ mod tests {
             ..CallMeta::root().with_timeout(Duration::from_secs(5))
         };
         let sent = headers(stamp(&meta, "store-post", b"{\"a\":1}", &key));
-        let proven = |function: &str, body: &[u8], key: &AuthKey| caller(&sent, function, body, key);
+        let proven =
+            |function: &str, body: &[u8], key: &AuthKey| caller(&sent, function, body, key);
         assert_eq!(proven("store-post", b"{\"a\":1}", &key), Caller::Function);
         let mismatch = Caller::BadProof(ProofError::Mismatch);
         assert_eq!(proven("store-post", b"{\"a\":2}", &key), mismatch);
         assert_eq!(proven("write-user-timeline", b"{\"a\":1}", &key), mismatch);
-        assert_eq!(proven("store-post", b"{\"a\":1}", &AuthKey::new("other")), mismatch);
+        assert_eq!(
+            proven("store-post", b"{\"a\":1}", &AuthKey::new("other")),
+            mismatch
+        );
         let mut longer = sent.clone();
         longer.insert(DEADLINE_MS, HeaderValue::from_static("3600000"));
         assert_eq!(caller(&longer, "store-post", b"{\"a\":1}", &key), mismatch);
         let mut other_user = sent.clone();
         other_user.remove(header::AUTHORIZATION);
-        assert_eq!(caller(&other_user, "store-post", b"{\"a\":1}", &key), mismatch);
-        assert_eq!(caller(&HeaderMap::new(), "store-post", b"{}", &key), Caller::Client);
+        assert_eq!(
+            caller(&other_user, "store-post", b"{\"a\":1}", &key),
+            mismatch
+        );
+        assert_eq!(
+            caller(&HeaderMap::new(), "store-post", b"{}", &key),
+            Caller::Client
+        );
     }
 
     #[test]

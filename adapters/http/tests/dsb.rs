@@ -7,6 +7,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request};
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::password::{Cost, PasswordPolicy};
 use deathstar_handlers::store::Stores;
 use deathstar_http::{HttpOptions, dsb, router_with};
 use serde_json::{Value, json};
@@ -46,7 +47,8 @@ impl App {
     fn new() -> App {
         let dir = tempfile::tempdir().unwrap();
         let stores = Stores::embedded(dir.path()).unwrap();
-        let registry = Registry::in_process(stores, AuthKey::new(SECRET));
+        let registry = Registry::in_process(stores, AuthKey::new(SECRET))
+            .with_passwords(PasswordPolicy::new(Cost::MINIMAL));
         let options = HttpOptions::default();
         let dsb = dsb::router(registry.clone(), options.timeout);
         App {

@@ -72,10 +72,11 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let remote = invoker::LambdaInvoker::from_env(common.timeout(), auth.clone()).await;
     let group = hosted(function, &args.functions);
     let registry = Registry::fused(stores, auth, Arc::new(remote), |n| group.contains(&n))
-        .with_auth_mode(common.auth_mode);
+        .with_auth_mode(common.auth_mode)
+        .with_passwords(common.passwords());
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
-    deathstar_startup::log_auth_mode(common.auth_mode);
+    deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
     lambda_http::run(router(registry, options(common, function))).await
 }
 
@@ -169,8 +170,12 @@ mod tests {
     async fn a_body_that_is_not_json_is_a_400() {
         let dir = tempfile::tempdir().unwrap();
         let key = AuthKey::new("k");
-        let mut event =
-            invoker::http_event("get-user-id", &serde_json::json!({}), &CallMeta::root(), &key);
+        let mut event = invoker::http_event(
+            "get-user-id",
+            &serde_json::json!({}),
+            &CallMeta::root(),
+            &key,
+        );
         event["body"] = "{oops".into();
         // A client's call: the proof was for the body before it was spoilt.
         let headers = event["headers"].as_object_mut().unwrap();

@@ -48,7 +48,9 @@ async fn main() -> anyhow::Result<()> {
     let stores = common.open_stores(&data_dir).await?;
     // Without a configured secret, one kept in the data dir: tokens survive restarts.
     let auth = common.auth_key(|| stored_auth_key(&data_dir))?;
-    let registry = Registry::in_process(stores, auth).with_auth_mode(common.auth_mode);
+    let registry = Registry::in_process(stores, auth)
+        .with_auth_mode(common.auth_mode)
+        .with_passwords(common.passwords());
     let (timeout, browser) = (common.timeout(), common.browser_policy());
     let dsb = match args.wrk2_api {
         true => dsb::router_with_policy(registry.clone(), timeout, browser),
@@ -67,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
         wrk2_api = args.wrk2_api,
         "deathstar serving"
     );
-    deathstar_startup::log_auth_mode(common.auth_mode);
+    deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -80,7 +80,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let remote = Arc::new(GatewayInvoker::new(urls, timeout, auth.clone()));
     let registry = Registry::fused(stores, auth, remote, |name| wanted.contains(&name))
-        .with_auth_mode(common.auth_mode);
+        .with_auth_mode(common.auth_mode)
+        .with_passwords(common.passwords());
     let options = HttpOptions {
         timeout,
         ..common.http_options()
@@ -90,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("binding {}", args.listen))?;
     let storage = common.backends().describe();
     tracing::info!(listen = %args.listen, functions = ?registry.hosted(), %storage, "serving");
-    deathstar_startup::log_auth_mode(common.auth_mode);
+    deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {

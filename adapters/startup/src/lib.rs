@@ -13,6 +13,7 @@ use clap::Args;
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::AuthMode;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::password::{Cost, PasswordPolicy};
 use deathstar_handlers::store::{Stores, embedded};
 use deathstar_http::HttpOptions;
 use deathstar_http::dsb::BrowserPolicy;
@@ -32,6 +33,10 @@ pub struct Common {
     /// in bodies trusted and every function callable by anyone (its unchanged clients only).
     #[arg(long = "auth", env = "DS_AUTH", default_value_t = AuthMode::Required)]
     pub auth_mode: AuthMode,
+    /// Argon2id's cost for new passwords: `m=<KiB>,t=<passes>,p=<lanes>`, `owasp`
+    /// (m=19456,t=2,p=1) or `minimal` (m=8,t=1,p=1: load tests only, never real passwords).
+    #[arg(long, env = "DS_PASSWORD_COST", default_value_t = Cost::OWASP)]
+    pub password_cost: Cost,
     /// Deadline of each request, in seconds; every function it calls inherits it.
     #[arg(long, env = "DS_TIMEOUT_SECS", default_value_t = 20)]
     pub timeout_secs: u64,
@@ -78,6 +83,11 @@ impl Common {
             namespace: self.namespace.clone(),
             sync: self.fsync,
         }
+    }
+
+    /// How new passwords are hashed.
+    pub fn passwords(&self) -> PasswordPolicy {
+        PasswordPolicy::new(self.password_cost)
     }
 
     /// Each request's deadline.
@@ -142,8 +152,10 @@ impl Common {
     }
 }
 
-/// Says at start-up what the auth mode lets callers do; loudly when it is `open`.
-pub fn log_auth_mode(mode: AuthMode) {
+/// Says at start-up what the auth mode lets callers do (loudly when it is `open`) and how
+/// passwords are hashed.
+pub fn log_auth_mode(mode: AuthMode, cost: Cost) {
+    tracing::info!(password_cost = %cost, "new passwords are hashed with Argon2id");
     match mode {
         AuthMode::Required => tracing::info!(
             auth = %mode,
@@ -244,6 +256,11 @@ mod tests {
     fn auth_is_required_unless_opened() {
         assert_eq!(parse(&[]).auth_mode, AuthMode::Required);
         assert_eq!(parse(&["--auth", "open"]).auth_mode, AuthMode::Open);
+        assert_eq!(parse(&[]).password_cost, Cost::OWASP);
+        assert_eq!(
+            parse(&["--password-cost", "minimal"]).password_cost,
+            Cost::MINIMAL
+        );
         let args = ["binary", "--auth", "none"];
         assert!(Binary::try_parse_from(args).is_err());
     }

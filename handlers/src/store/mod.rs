@@ -69,6 +69,8 @@ pub trait UserStore: Send + Sync {
     async fn by_user_id(&self, user_id: &str) -> StoreResult<Option<User>>;
     /// The users among `usernames` that exist, in the order asked, each once.
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
+    /// Replaces the stored password (hash and salt) of `user_id`; false if there is no such user.
+    async fn set_password(&self, user_id: &str, password: &str, salt: &str) -> StoreResult<bool>;
 }
 
 #[async_trait]

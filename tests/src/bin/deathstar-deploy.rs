@@ -15,8 +15,7 @@ use deathstar_backends::BackendConfig;
 use deathstar_handlers::AuthMode;
 use deathstar_tests::processes;
 
-const USAGE: &str =
-    "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S] [--auth required|open]";
+const USAGE: &str = "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S] [--auth required|open]";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

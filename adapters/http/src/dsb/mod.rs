@@ -121,7 +121,11 @@ impl FromRequestParts<Arc<Dsb>> for Call {
     ) -> Result<Self, Self::Rejection> {
         let auth = dsb.registry.auth();
         let headers = &parts.headers;
-        Ok(Call(crate::context::read_browser(headers, dsb.timeout, auth)))
+        Ok(Call(crate::context::read_browser(
+            headers,
+            dsb.timeout,
+            auth,
+        )))
     }
 }
 

@@ -73,4 +73,15 @@ impl UserStore for Mongo {
             u.username.clone()
         }))
     }
+
+    async fn set_password(&self, user_id: &str, password: &str, salt: &str) -> StoreResult<bool> {
+        let users = self.users.clone();
+        let filter = doc! {"user_id": user_id};
+        let update = doc! {"$set": {"password": password, "salt": salt}};
+        let result = run(self.timeout, async move {
+            users.update_one(filter, update).await
+        })
+        .await?;
+        Ok(result.matched_count == 1)
+    }
 }

@@ -1,15 +1,16 @@
 //! `user-service-login`: checks a username and password and returns a signed login token.
 //!
-//! An unknown username and a wrong password get the same answer, so the reply does not tell
-//! which usernames exist.
+//! An unknown username and a wrong password get the same answer after the same work, so neither
+//! the reply nor its time tells which usernames exist. A password stored in the seed's format is
+//! re-hashed with Argon2id on its first successful login ([`crate::password`]).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
-use crate::auth::password_matches;
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
+use crate::password::Verdict;
 use crate::status;
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -37,19 +38,37 @@ impl Function for Login {
     type Output = LoginOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        let user = ctx.stores().users.by_username(&input.username).await?;
-        match user {
-            Some(user) if password_matches(&input.password, &user.salt, &user.password) => {
-                Ok(LoginOutput {
-                    token: ctx.auth().issue(&user.user_id, &user.username),
-                    user_id: user.user_id,
-                    username: user.username,
-                })
+        let users = &ctx.stores().users;
+        let passwords = ctx.passwords();
+        let Some(user) = users.by_username(&input.username).await? else {
+            passwords.verify_nobody(input.password).await?;
+            return Err(refused());
+        };
+        let verdict = passwords
+            .verify(input.password, user.password, user.salt)
+            .await?;
+        match verdict {
+            Verdict::NoMatch => return Err(refused()),
+            Verdict::Match => {}
+            Verdict::Upgrade(hash) => {
+                // Best effort: the login stands if the store cannot take it now; the next one
+                // tries again.
+                if let Err(e) = users.set_password(&user.user_id, &hash, "").await {
+                    tracing::warn!(user_id = %user.user_id, error = %e, "password not upgraded");
+                }
             }
-            _ => Err(FunctionError::Unauthorized {
-                status: status::UNAUTHORIZED,
-                message: "incorrect username or password".into(),
-            }),
         }
+        Ok(LoginOutput {
+            token: ctx.auth().issue(&user.user_id, &user.username),
+            user_id: user.user_id,
+            username: user.username,
+        })
+    }
+}
+
+fn refused() -> FunctionError {
+    FunctionError::Unauthorized {
+        status: status::UNAUTHORIZED,
+        message: "incorrect username or password".into(),
     }
 }

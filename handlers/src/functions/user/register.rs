@@ -8,7 +8,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
-use crate::auth::{hash_password, new_salt};
 use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{InsertUser, InsertUserInput};
@@ -103,10 +102,10 @@ async fn register(
         }
     }
 
-    let salt = new_salt();
     let user = User {
-        password: hash_password(&input.password, &salt),
-        salt,
+        // Argon2id; the salt is inside the PHC string.
+        password: ctx.passwords().hash(input.password).await?,
+        salt: String::new(),
         user_id: user_id.to_string(),
         username: input.username,
         first_name: input.first_name,

@@ -79,6 +79,12 @@ pub enum Record {
     User {
         user: User,
     },
+    /// A user's password replaced (a seed-format hash upgraded at login).
+    Password {
+        user_id: String,
+        password: String,
+        salt: String,
+    },
     Node {
         user_id: String,
     },

@@ -97,6 +97,13 @@ impl Embedded {
     fn replay(&mut self, record: Record) {
         match record {
             Record::User { user } => write(&self.users).insert(user),
+            Record::Password {
+                user_id,
+                password,
+                salt,
+            } => {
+                write(&self.users).set_password(&user_id, &password, &salt);
+            }
             Record::Node { user_id } => {
                 write(&self.graph).insert_node(user_id);
             }

@@ -24,6 +24,21 @@ impl Users {
             .insert(user.username.clone(), Arc::new(user));
     }
 
+    /// Replaces the password of `user_id`; false if there is no such user.
+    pub fn set_password(&mut self, user_id: &str, password: &str, salt: &str) -> bool {
+        let Some(user) = self
+            .usernames
+            .get(user_id)
+            .and_then(|name| self.by_username.get_mut(name))
+        else {
+            return false;
+        };
+        let user = Arc::make_mut(user);
+        user.password = password.to_owned();
+        user.salt = salt.to_owned();
+        true
+    }
+
     fn by_user_id(&self, user_id: &str) -> Option<&Arc<User>> {
         self.by_username.get(self.usernames.get(user_id)?)
     }
@@ -69,5 +84,21 @@ impl UserStore for Embedded {
         Ok(order::in_order_asked(usernames, known, |u| {
             u.username.clone()
         }))
+    }
+
+    async fn set_password(&self, user_id: &str, password: &str, salt: &str) -> StoreResult<bool> {
+        let pending = {
+            let mut users = write(&self.users);
+            if !users.set_password(user_id, password, salt) {
+                return Ok(false);
+            }
+            self.submit(&Record::Password {
+                user_id: user_id.to_owned(),
+                password: password.to_owned(),
+                salt: salt.to_owned(),
+            })
+        };
+        pending.written().await?;
+        Ok(true)
     }
 }
