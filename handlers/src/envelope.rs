@@ -34,6 +34,10 @@ impl<'a, T> Success<'a, T> {
     }
 }
 
+/// The field of a 429's envelope saying how many seconds to wait (the edge copies it into
+/// `Retry-After`).
+pub const RETRY_AFTER: &str = "retry_after";
+
 /// The failure envelope `{"status": status, "errors": errors}`.
 pub fn failure(status: &str, errors: Vec<Value>) -> Value {
     json!({"status": status, "errors": errors})

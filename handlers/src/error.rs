@@ -33,6 +33,12 @@ pub enum FunctionError {
         status: &'static str,
         message: String,
     },
+    /// Refused for now (login throttling): `retry_after_secs` says for how long.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{message}")]
     NotFound {
         status: &'static str,
@@ -153,6 +159,7 @@ impl FunctionError {
             FunctionError::Forbidden { .. } => 403,
             FunctionError::NotFound { .. } => 404,
             FunctionError::Conflict { .. } => 409,
+            FunctionError::TooManyRequests { .. } => 429,
             FunctionError::Callees(failures) => callee_status(failures),
             FunctionError::Store(StoreError::Unavailable(_)) => 503,
             FunctionError::Store(StoreError::Internal(_)) | FunctionError::Internal(_) => 500,
@@ -170,6 +177,7 @@ impl FunctionError {
             | FunctionError::Forbidden { status, .. }
             | FunctionError::NotFound { status, .. }
             | FunctionError::Conflict { status, .. } => status,
+            FunctionError::TooManyRequests { .. } => status::TOO_MANY_REQUESTS,
             FunctionError::Store(StoreError::Unavailable(_)) => status::STORAGE_UNAVAILABLE,
             FunctionError::DeadlineExceeded => status::TIMEOUT,
             // Storage down, a callee shedding load or time up anywhere below: the client's cue
@@ -201,7 +209,15 @@ impl FunctionError {
             }
             _ => vec![envelope::error_item(self.to_string(), None)],
         };
-        envelope::failure(status, errors)
+        let mut envelope = envelope::failure(status, errors);
+        if let FunctionError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+        {
+            // Beside the status, where the edge finds it for `Retry-After`.
+            envelope[envelope::RETRY_AFTER] = retry_after_secs.into();
+        }
+        envelope
     }
 }
 

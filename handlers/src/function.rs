@@ -25,6 +25,7 @@ use crate::password::PasswordPolicy;
 use crate::registry::{HostedFunction, Registry};
 use crate::status;
 use crate::store::Stores;
+use crate::throttle::LoginThrottle;
 
 /// One function of the catalogue.
 pub trait Function: Default + Send + Sync + 'static {
@@ -75,6 +76,11 @@ impl Ctx {
     /// How this deployment hashes passwords.
     pub fn passwords(&self) -> &PasswordPolicy {
         self.registry.passwords()
+    }
+
+    /// This process's failed-login counts.
+    pub fn login_throttle(&self) -> &LoginThrottle {
+        self.registry.login_throttle()
     }
 
     /// Calls function `F` with this call's context: typed if this process hosts it, else as

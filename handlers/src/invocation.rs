@@ -27,6 +27,8 @@ pub struct CallMeta {
     /// The end user's login token as presented to the first function, handed on so that an
     /// edge in another process verifies it itself.
     pub auth_token: Option<Arc<str>>,
+    /// The address the request came from, as the edge knows it (login throttling).
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// Who made a call.

@@ -32,6 +32,7 @@ pub mod proof;
 pub mod registry;
 pub mod status;
 pub mod store;
+pub mod throttle;
 pub mod trace;
 pub mod user_id;
 pub mod validate;

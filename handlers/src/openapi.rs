@@ -58,6 +58,11 @@ const ERRORS: &[(&str, &str)] = &[
          or a call proof that is forged, altered or expired (`CallProofError`).",
     ),
     (
+        "429",
+        "Too many failed logins for the username or from the client (`TooManyRequestsError`, \
+         user-service-login): retry after `retry_after` seconds (also in `Retry-After`).",
+    ),
+    (
         "404",
         "Something named in the input does not exist (`UserIDNotExistError`, \
          `UsernameNotFoundError`, `PostNotFoundError`, `UrlNotFoundError`, `MediaNotFoundError`).",

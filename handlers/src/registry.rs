@@ -28,6 +28,7 @@ use crate::invocation::{CallMeta, Invocation};
 use crate::invoker::{InvokeError, Invoked, Invoker};
 use crate::password::PasswordPolicy;
 use crate::store::Stores;
+use crate::throttle::LoginThrottle;
 
 /// A function as the registry holds it: the three ways in, type-erased.
 pub trait HostedFunction: Send + Sync + 'static {
@@ -56,6 +57,7 @@ struct Inner {
     auth: AuthKey,
     auth_mode: AuthMode,
     passwords: PasswordPolicy,
+    login_throttle: LoginThrottle,
     /// Where calls to functions not hosted here go; `None`: nowhere (they fail).
     remote: Option<Arc<dyn Invoker>>,
 }
@@ -82,6 +84,7 @@ impl Registry {
                 auth,
                 auth_mode: AuthMode::default(),
                 passwords: PasswordPolicy::default(),
+                login_throttle: LoginThrottle::default(),
                 remote,
             }),
         }
@@ -115,6 +118,11 @@ impl Registry {
 
     pub fn passwords(&self) -> &PasswordPolicy {
         &self.inner.passwords
+    }
+
+    /// This process's failed-login counts.
+    pub fn login_throttle(&self) -> &LoginThrottle {
+        &self.inner.login_throttle
     }
 
     pub fn stores(&self) -> &Stores {

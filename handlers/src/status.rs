@@ -30,6 +30,9 @@ pub const FUNCTION_NOT_FOUND: &str = "FunctionNotFoundError";
 pub const ROUTE_NOT_FOUND: &str = "RouteNotFoundError";
 pub const METHOD_NOT_ALLOWED: &str = "MethodNotAllowedError";
 
+/// Too many failed logins for a username or from a client: retry after the envelope's
+/// `retry_after` seconds.
+pub const TOO_MANY_REQUESTS: &str = "TooManyRequestsError";
 /// Shed at the edge (here or in a callee): retry later.
 pub const OVERLOADED: &str = "OverloadedError";
 /// A storage server is down or hung (here or below): retry later.

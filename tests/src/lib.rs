@@ -327,6 +327,8 @@ pub async fn serve(app: axum::Router) -> String {
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().unwrap();
+    // With peer addresses, as the servers run (login throttling counts per client).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
 }

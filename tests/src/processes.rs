@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -200,6 +200,7 @@ pub async fn launch(
         .route("/function/{name}", any(forward))
         .with_state(gateway)
         .merge(dsb);
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let started = Instant::now();
@@ -218,8 +219,14 @@ pub async fn launch(
     }
 }
 
-/// What the OpenFaaS gateway does for `/function/<name>`: forward the call, headers and all.
-async fn forward(gateway: State<Arc<Gateway>>, name: Path<String>, call: Request) -> Response {
+/// What the OpenFaaS gateway does for `/function/<name>`: forward the call, headers and all,
+/// appending the caller's address to `X-Forwarded-For`.
+async fn forward(
+    gateway: State<Arc<Gateway>>,
+    name: Path<String>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    call: Request,
+) -> Response {
     let Some(url) = gateway.routes.get(&*name) else {
         return (StatusCode::NOT_FOUND, "error finding function").into_response();
     };
@@ -229,10 +236,19 @@ async fn forward(gateway: State<Arc<Gateway>>, name: Path<String>, call: Request
     };
     let mut request = gateway.client.post(url).body(body);
     for (key, value) in &parts.headers {
-        if key != "host" && key != "content-length" {
+        if key != "host" && key != "content-length" && key != "x-forwarded-for" {
             request = request.header(key, value);
         }
     }
+    let forwarded = parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let forwarded = match forwarded {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    request = request.header("x-forwarded-for", forwarded);
     match request.send().await {
         Ok(response) => {
             let status = StatusCode::from_u16(response.status().as_u16()).unwrap();

@@ -156,3 +156,53 @@ async fn the_reviews_attacks_are_refused() {
         .unwrap();
     assert_eq!(timeline["posts"], json!([]), "{timeline}");
 }
+
+/// Guessing a password: after `PER_USERNAME` failures the username answers 429 with
+/// `Retry-After`, even to its right password, while other users log in; after `PER_CLIENT`
+/// failures on any usernames, the client's address does.
+#[tokio::test]
+async fn failed_logins_are_throttled_per_username_and_per_client() {
+    use deathstar_handlers::throttle::{PER_CLIENT, PER_USERNAME};
+
+    let (target, _dir) = server(Backend::Embedded).await.unwrap();
+    target.user("alice").await;
+    target.user("bob").await;
+    let client = reqwest::Client::new();
+    let login = |username: &str, password: &str| {
+        let request = client
+            .post(format!("{}/function/user-service-login", target.base))
+            .json(&json!({"username": username, "password": password}));
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response.headers().get("retry-after").cloned();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, retry_after, body)
+        }
+    };
+    for _ in 0..PER_USERNAME {
+        assert_eq!(login("alice", "guess").await.0, 401);
+    }
+    let (status, retry_after, body) = login("alice", "pw-alice").await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (429, Some("TooManyRequestsError")),
+        "{body}"
+    );
+    let secs: u64 = retry_after.unwrap().to_str().unwrap().parse().unwrap();
+    assert!(secs > 0 && secs <= 300, "{secs}");
+    assert_eq!(body["retry_after"], secs);
+    assert_eq!(
+        login("bob", "pw-bob").await.0,
+        200,
+        "another user still logs in"
+    );
+
+    // The same client guessing other usernames (unknown ones count too) runs out as well.
+    for n in PER_USERNAME..PER_CLIENT {
+        assert_eq!(login(&format!("nobody{n}"), "guess").await.0, 401);
+    }
+    let (status, retry_after, _) = login("bob", "pw-bob").await;
+    assert_eq!(status, 429);
+    assert!(retry_after.is_some());
+}

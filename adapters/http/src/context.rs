@@ -14,10 +14,12 @@
 //!
 //! Replies carry the trace id back in `x-request-id`.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, header};
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap, header};
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::proof::{self, ProofError, SignedCall};
 use deathstar_handlers::trace::TraceContext;
@@ -29,6 +31,38 @@ pub const TRACEPARENT: &str = "traceparent";
 pub const REQUEST_ID: &str = "x-request-id";
 /// Header carrying what is left of the caller's deadline, in milliseconds.
 pub const DEADLINE_MS: &str = "x-ds-deadline-ms";
+/// Where a request came from, when the platform says so better than the TCP peer (Lambda's
+/// request context, the OpenFaaS gateway's `X-Forwarded-For`): set as a request extension by
+/// the adapter, read by [`client`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The address a request came from: the adapter's [`ClientAddress`], else the TCP peer (when
+/// the server was started with connect info).
+pub fn client(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ClientAddress>()
+        .map(|ClientAddress(ip)| *ip)
+        .or_else(|| {
+            extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(peer)| peer.ip())
+        })
+}
+
+/// The address the nearest proxy saw the request come from: the last of `X-Forwarded-For`.
+/// Only for a server whose every request comes through a proxy that appends it (OpenFaaS's
+/// gateway): a client reaching the server directly could write anything there.
+pub fn forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back()
+        .and_then(|hop| hop.trim().parse().ok())
+}
+
 /// Header carrying the proof that a function of this deployment made the call.
 pub const CALL_PROOF: &str = "x-ds-call-proof";
 /// DeathStarBench's cookie holding the login token (its `/api/` routes and web pages).
@@ -174,6 +208,24 @@ pub fn login_cookie(headers: &HeaderMap) -> Option<&str> {
 mod tests {
     use super::*;
     use axum::http::HeaderValue;
+
+    #[test]
+    fn the_forwarded_client_is_the_last_hop() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(forwarded_for(&headers), None);
+        headers.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 198.51.100.2"),
+        );
+        headers.append("x-forwarded-for", HeaderValue::from_static("2001:db8::1"));
+        assert_eq!(forwarded_for(&headers), "2001:db8::1".parse().ok());
+        let mut extensions = Extensions::new();
+        assert_eq!(client(&extensions), None);
+        extensions.insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 9))));
+        assert_eq!(client(&extensions), "127.0.0.1".parse().ok());
+        extensions.insert(ClientAddress("192.0.2.7".parse().unwrap()));
+        assert_eq!(client(&extensions), "192.0.2.7".parse().ok());
+    }
 
     #[test]
     fn the_login_token_is_found_among_cookies() {

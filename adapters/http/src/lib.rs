@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
+use deathstar_handlers::envelope::RETRY_AFTER as RETRY_AFTER_FIELD;
 use deathstar_handlers::{Registry, Reply, WireReply};
 use tokio::sync::Semaphore;
 use tokio::time::Instant as Deadline;
@@ -48,6 +49,10 @@ pub struct HttpOptions {
     /// `/` calls the only function hosted, if there is one (OpenFaaS's watchdog forwards
     /// there), and unknown paths are a 404.
     pub own_function: Option<&'static str>,
+    /// Take the client's address (login throttling) from the last `X-Forwarded-For` hop: for a
+    /// process only a proxy that appends it reaches (behind OpenFaaS's gateway and watchdog,
+    /// where the TCP peer is the watchdog).
+    pub trust_forwarded_for: bool,
 }
 
 /// Requests in flight at most, by default. Enough to keep both cores of a small machine and a
@@ -66,6 +71,7 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(20),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             own_function: None,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -85,18 +91,29 @@ pub fn router(registry: Registry, options: HttpOptions) -> Router {
 pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Router {
     let admission = Admission::new(&options);
     let own_function = options.own_function;
+    let trust_forwarded_for = options.trust_forwarded_for;
     let shared = Arc::new(Shared { registry, options });
     let routes = function_routes(shared.clone()).merge(more);
     let routes = match own_function {
-        Some(_) => routes.fallback(move |headers: HeaderMap, body: Body| {
-            invoke_only(State(shared), headers, body)
-        }),
+        Some(_) => routes.fallback(move |request: Request| invoke_only(State(shared), request)),
         None => routes.fallback(no_route),
     };
-    routes
+    let routes = routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(admission, admit))
-        .layer(middleware::map_response(no_sniffing))
+        .layer(middleware::map_response(no_sniffing));
+    match trust_forwarded_for {
+        true => routes.layer(middleware::map_request(client_forwarded_for)),
+        false => routes,
+    }
+}
+
+/// The client's address from `X-Forwarded-For` ([`HttpOptions::trust_forwarded_for`]).
+async fn client_forwarded_for(mut request: Request) -> Request {
+    if let Some(ip) = context::forwarded_for(request.headers()) {
+        request.extensions_mut().insert(context::ClientAddress(ip));
+    }
+    request
 }
 
 /// Every response says its `Content-Type` is to be believed: a browser never runs a reply (a
@@ -231,24 +248,26 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
 /// `/` calls the process's own function ([`HttpOptions::own_function`]), else the function
 /// when a process hosts exactly one, as behind OpenFaaS's watchdog, which forwards
 /// `<gateway>/function/<name>` to the function's `/`.
-async fn invoke_only(state: State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+async fn invoke_only(state: State<Arc<Shared>>, request: Request) -> Response {
     let hosted = state.registry.hosted();
     let name = match (state.options.own_function, hosted.as_slice()) {
         (Some(own), _) => own.to_owned(),
         (None, [only]) => only.to_string(),
         _ => "(this process hosts several functions: call /function/<name>)".to_owned(),
     };
-    invoke(state, Path(name), headers, body).await
+    invoke(state, Path(name), request).await
 }
 
 async fn invoke(
     State(shared): State<Arc<Shared>>,
     Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> Response {
     let started = Instant::now();
-    let mut meta = context::read(&headers, shared.options.timeout, shared.registry.auth());
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
+    let mut meta = context::read(headers, shared.options.timeout, shared.registry.auth());
+    meta.client = context::client(&parts.extensions);
     let trace_id = meta.trace_id().to_string();
     let refused = |refusal: Refusal| WireReply::from(refusal.reply());
     let unknown = || refused(Refusal::UnknownFunction(name.clone()));
@@ -262,7 +281,7 @@ async fn invoke(
         match read_body(body, shared.options.body_limit, deadline).await {
             Err(refusal) => refused(refusal),
             Ok(body) => {
-                meta.caller = context::caller(&headers, &name, &body, shared.registry.auth());
+                meta.caller = context::caller(headers, &name, &body, shared.registry.auth());
                 match shared.registry.call_wire(&name, &body, meta) {
                     Some(call) => call.await,
                     None => unknown(),
@@ -294,12 +313,20 @@ pub fn wire_response(reply: WireReply, trace_id: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     )];
+    // Every 503 is "retry later" (shed here or by a callee, storage down): say when. A 429
+    // (login throttling) says in its envelope.
+    let retry_after = match status {
+        StatusCode::SERVICE_UNAVAILABLE => Some(u64::from(RETRY_AFTER_SECS)),
+        StatusCode::TOO_MANY_REQUESTS => serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|envelope| envelope[RETRY_AFTER_FIELD].as_u64()),
+        _ => None,
+    };
     let mut response = (status, headers, body).into_response();
-    // Every 503 is "retry later" (shed here or by a callee, storage down): say when.
-    if status == StatusCode::SERVICE_UNAVAILABLE {
+    if let Some(secs) = retry_after {
         response
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     // An answer given before any context was read (a refused DSB form) has no trace id.
     if let Ok(value) = HeaderValue::from_str(trace_id)

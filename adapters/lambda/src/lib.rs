@@ -77,7 +77,27 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
-    lambda_http::run(router(registry, options(common, function))).await
+    let app = router(registry, options(common, function))
+        .layer(axum::middleware::map_request(client_address));
+    lambda_http::run(app).await
+}
+
+/// The client's address as API Gateway saw it (login throttling): the TCP peer of a bootstrap
+/// is the runtime API.
+async fn client_address(mut request: axum::extract::Request) -> axum::extract::Request {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let source = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV1(context)) => context.identity.source_ip.clone(),
+        Some(RequestContext::WebSocket(context)) => context.identity.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source.and_then(|ip| ip.parse().ok()) {
+        let address = deathstar_http::context::ClientAddress(ip);
+        request.extensions_mut().insert(address);
+    }
+    request
 }
 
 /// The edge's options for the bootstrap of `function`.

@@ -70,6 +70,8 @@ async fn main() -> anyhow::Result<()> {
         "deathstar serving"
     );
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
+    // With each connection's peer address: the client of login throttling.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -55,6 +55,11 @@ struct Args {
     /// remote). `/wrk2-api/` lets anyone act as any user, whatever `DS_AUTH` says.
     #[arg(long, env = "DS_DSB_ROUTES", default_value_t = false)]
     dsb_routes: bool,
+    /// Take the client's address (login throttling) from the last `X-Forwarded-For` hop, which
+    /// the gateway appends; the TCP peer is the watchdog. Off if clients can reach the process
+    /// without the gateway.
+    #[arg(long, env = "DS_TRUST_FORWARDED_FOR", default_value_t = true, action = clap::ArgAction::Set)]
+    trust_forwarded_for: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -84,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         .with_passwords(common.passwords());
     let options = HttpOptions {
         timeout,
+        trust_forwarded_for: args.trust_forwarded_for,
         ..common.http_options()
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -98,6 +104,9 @@ async fn main() -> anyhow::Result<()> {
         dsb_routes = dsb::router_with_policy(registry.clone(), timeout, common.browser_policy());
     }
     let app = router_with(registry, options, dsb_routes);
+    // With each connection's peer address, the client of login throttling unless the
+    // gateway's `X-Forwarded-For` is trusted.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
