@@ -39,6 +39,27 @@ pub enum Command {
     Run(RunArgs),
     /// Run at increasing rates until the corrected p99 exceeds the SLO or errors exceed the limit.
     Sweep(SweepArgs),
+    /// Register fresh users, then log them in: the throughput of the two password-hashing calls.
+    Logins(LoginsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginsArgs {
+    /// Base URL of the server, e.g. http://127.0.0.1:8080
+    #[arg(long)]
+    pub target: String,
+    /// Users to register.
+    #[arg(long, default_value_t = 200)]
+    pub users: u64,
+    /// Logins of each user after the registrations.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Write the figures as JSON too.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 /// A duration: a number with unit `ms`, `s`, `m` or `h` (`500ms`, `1.5s`, `2m`); a bare number

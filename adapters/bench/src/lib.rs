@@ -9,6 +9,7 @@ pub mod args;
 pub mod client;
 pub mod dataset;
 pub mod init;
+pub mod logins;
 pub mod plot;
 pub mod pool;
 pub mod report;

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use deathstar_bench::args::{Cli, Command, InitArgs, RunArgs, SweepArgs};
+use deathstar_bench::args::{Cli, Command, InitArgs, LoginsArgs, RunArgs, SweepArgs};
+use deathstar_bench::client::parse_target;
 use deathstar_bench::init::{self, init_graph};
 use deathstar_bench::plot::percentile_plot;
 use deathstar_bench::report::{api_name, render_per_second};
@@ -39,6 +40,23 @@ async fn cmd_init(args: InitArgs) -> Result<ExitCode> {
         api_name(args.api)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+async fn cmd_logins(args: LoginsArgs) -> Result<ExitCode> {
+    parse_target(&args.target)?;
+    let figures = deathstar_bench::logins::logins(&args).await?;
+    for phase in &figures {
+        print!("{}", phase.render());
+    }
+    if let Some(path) = &args.json {
+        write_json(path, &figures)?;
+    }
+    let failed: u64 = figures.iter().map(|p| p.failed).sum();
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
@@ -112,6 +130,7 @@ async fn main() -> ExitCode {
         Command::InitGraph(a) => cmd_init(a).await,
         Command::Run(a) => cmd_run(a).await,
         Command::Sweep(a) => cmd_sweep(a).await,
+        Command::Logins(a) => cmd_logins(a).await,
     };
     match result {
         Ok(code) => code,
