@@ -93,6 +93,11 @@ impl Drop for Server {
 }
 
 fn redis_server() -> Server {
+    redis_server_with(&[])
+}
+
+/// A redis-server on a free loopback port, with `extra` configuration.
+fn redis_server_with(extra: &[&str]) -> Server {
     let program = std::env::var("DS_REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
     let port = free_port();
     let args = [
@@ -105,7 +110,8 @@ fn redis_server() -> Server {
         "--appendonly",
         "no",
     ];
-    Server::start(&program, args.map(str::to_owned).to_vec(), port)
+    let args = args.iter().chain(extra).map(|a| a.to_string()).collect();
+    Server::start(&program, args, port)
 }
 
 fn ferretdb(dir: &std::path::Path) -> Server {
@@ -321,4 +327,38 @@ async fn a_hung_mongodb_is_a_503_within_the_store_timeout_and_recovers() {
     }
     net.compose(&alice, "alice", "three").await;
     assert_eq!(texts(&net.timeline("user", &alice, 0, 1).await), ["three"]);
+}
+
+/// A Redis that requires a password (`requirepass`) or an ACL user's is reached with it; without
+/// it, or with another user's, a call is refused (503, never a hang).
+#[tokio::test]
+async fn a_redis_with_a_password_or_an_acl_user_is_reached_only_with_it() {
+    use deathstar_backends::redis::{Redis, Server as Address};
+    use deathstar_handlers::store::PostCache;
+
+    if config().is_none() {
+        return;
+    }
+    let acl_user = ["--user", "ds", "on", ">ds pass ✓", "~*", "&*", "+@all"];
+    let server = redis_server_with(&[&["--requirepass", "s3cret:@/ü"][..], &acl_user].concat());
+    let cases = [
+        (None, Some("s3cret:@/ü"), true),
+        (Some("ds"), Some("ds pass ✓"), true),
+        (None, None, false),
+        (None, Some("wrong"), false),
+        (Some("ds"), Some("s3cret:@/ü"), false),
+    ];
+    for (username, password, reached) in cases {
+        let address = Address {
+            host: "127.0.0.1",
+            port: server.port,
+            username,
+            password,
+        };
+        let cache = Redis::new(&address, STORE_TIMEOUT, "auth_").unwrap().post_cache();
+        let started = Instant::now();
+        let read = cache.get_many(&["1".to_owned()]).await;
+        assert_eq!(read.is_ok(), reached, "{username:?}/{password:?}: {read:?}");
+        assert!(started.elapsed() < STORE_TIMEOUT * 3, "{:?}", started.elapsed());
+    }
 }

@@ -9,7 +9,8 @@
 //!
 //! Configuration is by environment, as OpenFaaS passes it; the watchdog's `exec_timeout` is
 //! each request's deadline. Credentials come from env or OpenFaaS secrets
-//! (`/var/openfaas/secrets/mongo-uri`, `/var/openfaas/secrets/auth-secret`).
+//! (`/var/openfaas/secrets/mongo-uri`, `/var/openfaas/secrets/auth-secret`,
+//! `/var/openfaas/secrets/redis-password`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ async fn main() -> anyhow::Result<()> {
     let mut args: Args = deathstar_startup::start(Timestamps::Written);
     if args.common.mongo_uri.is_none() {
         args.common.mongo_uri = secret("mongo-uri");
+    }
+    if args.common.redis_password.is_none() {
+        args.common.redis_password = secret("redis-password");
     }
     let common = &args.common;
     let timeout = args.exec_timeout.unwrap_or(common.timeout());

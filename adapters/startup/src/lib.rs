@@ -51,6 +51,12 @@ pub struct Common {
     pub redis_server: Option<String>,
     #[arg(long, env = "REDIS_PORT", default_value_t = 6379)]
     pub redis_port: u16,
+    /// Redis ACL user to authenticate as (with `--redis-password`); none: Redis's `default`.
+    #[arg(long, env = "REDIS_USERNAME")]
+    pub redis_username: Option<String>,
+    /// Redis password (`requirepass`, or the ACL user's).
+    #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
+    pub redis_password: Option<String>,
     /// How long a storage call waits for MongoDB or Redis before answering 503, in ms.
     #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
     pub store_timeout_ms: u64,
@@ -79,6 +85,8 @@ impl Common {
             mongo_uri: set(&self.mongo_uri),
             redis_server: set(&self.redis_server),
             redis_port: Some(self.redis_port),
+            redis_username: set(&self.redis_username),
+            redis_password: set(&self.redis_password),
             timeout: Duration::from_millis(self.store_timeout_ms),
             namespace: self.namespace.clone(),
             sync: self.fsync,

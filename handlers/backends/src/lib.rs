@@ -31,6 +31,10 @@ pub struct BackendConfig {
     pub redis_server: Option<String>,
     /// `REDIS_PORT` (default 6379).
     pub redis_port: Option<u16>,
+    /// `REDIS_USERNAME`: the ACL user to authenticate as (with the password); none: `default`.
+    pub redis_username: Option<String>,
+    /// `REDIS_PASSWORD`: the password (`requirepass`, or the ACL user's).
+    pub redis_password: Option<String>,
     /// How long a store call may wait for its server before answering 503.
     pub timeout: Duration,
     /// `DS_NAMESPACE`: a prefix for MongoDB collection names and Redis keys, so that several
@@ -46,6 +50,8 @@ impl Default for BackendConfig {
             mongo_uri: None,
             redis_server: None,
             redis_port: None,
+            redis_username: None,
+            redis_password: None,
             timeout: DEFAULT_TIMEOUT,
             namespace: String::new(),
             sync: embedded::Sync::default(),
@@ -61,6 +67,8 @@ impl BackendConfig {
             mongo_uri: var("MONGO_URI"),
             redis_server: var("REDIS_SERVER"),
             redis_port: var("REDIS_PORT").and_then(|p| p.parse().ok()),
+            redis_username: var("REDIS_USERNAME"),
+            redis_password: var("REDIS_PASSWORD"),
             timeout: DEFAULT_TIMEOUT,
             namespace: var("DS_NAMESPACE").unwrap_or_default(),
             sync: embedded::Sync::default(),
@@ -74,9 +82,14 @@ impl BackendConfig {
         } else {
             "embedded"
         };
+        let authenticated = match (&self.redis_username, &self.redis_password) {
+            (Some(user), Some(_)) => format!(" as {user}, with a password"),
+            (None, Some(_)) => " with a password".to_owned(),
+            _ => String::new(),
+        };
         match &self.redis_server {
             Some(host) => format!(
-                "{durable} + redis at {host}:{}",
+                "{durable} + redis at {host}:{}{authenticated}",
                 self.redis_port.unwrap_or(6379)
             ),
             None => durable.to_owned(),
@@ -89,12 +102,15 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Opens the stores `config` asks for; `data_dir` holds the embedded store when it is used.
 pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stores, StoreError> {
     let redis = match &config.redis_server {
-        Some(host) => Some(redis::Redis::new(
-            host,
-            config.redis_port.unwrap_or(6379),
-            config.timeout,
-            &config.namespace,
-        )?),
+        Some(host) => {
+            let server = redis::Server {
+                host,
+                port: config.redis_port.unwrap_or(6379),
+                username: config.redis_username.as_deref(),
+                password: config.redis_password.as_deref(),
+            };
+            Some(redis::Redis::new(&server, config.timeout, &config.namespace)?)
+        }
         None => None,
     };
     let redis_cache: Option<Arc<dyn PostCache>> = redis

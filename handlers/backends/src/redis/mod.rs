@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use deathstar_handlers::store::{StoreError, StoreResult, TimelineStore};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::IntoConnectionInfo;
 use tokio::sync::OnceCell;
 
 pub use post_cache::RedisPostCache;
@@ -31,10 +32,34 @@ struct Inner {
     connection: OnceCell<ConnectionManager>,
 }
 
+/// Where the Redis server is, and who to authenticate as.
+#[derive(Debug, Clone, Copy)]
+pub struct Server<'a> {
+    pub host: &'a str,
+    pub port: u16,
+    /// An ACL user (with `password`); none: the `default` user.
+    pub username: Option<&'a str>,
+    /// `requirepass`'s password, or the ACL user's; none: no `AUTH`.
+    pub password: Option<&'a str>,
+}
+
 impl Redis {
-    pub fn new(host: &str, port: u16, timeout: Duration, namespace: &str) -> StoreResult<Redis> {
-        let client = redis::Client::open(format!("redis://{host}:{port}/"))
-            .map_err(|e| StoreError::Internal(format!("redis address {host}:{port}: {e}")))?;
+    pub fn new(server: &Server<'_>, timeout: Duration, namespace: &str) -> StoreResult<Redis> {
+        let Server { host, port, .. } = *server;
+        let address = || format!("redis address {host}:{port}");
+        let info = format!("redis://{host}:{port}/")
+            .into_connection_info()
+            .map_err(|e| StoreError::Internal(format!("{}: {e}", address())))?;
+        // The credentials beside the URL, not in it: a password needs no escaping this way.
+        let mut settings = info.redis_settings().clone();
+        if let Some(username) = server.username {
+            settings = settings.set_username(username);
+        }
+        if let Some(password) = server.password {
+            settings = settings.set_password(password);
+        }
+        let client = redis::Client::open(info.set_redis_settings(settings))
+            .map_err(|e| StoreError::Internal(format!("{}: {e}", address())))?;
         Ok(Redis {
             inner: Arc::new(Inner {
                 client,
