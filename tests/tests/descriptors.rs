@@ -46,6 +46,7 @@ functions:
     secrets:
       - mongo-uri
       - auth-secret
+      - redis-password
 "
         ));
     }
@@ -76,10 +77,14 @@ Transform: AWS::Serverless-2016-10-31
 Description: DeathStarBench social network as Lambda functions (DeathStarFaaS in Rust)
 
 Parameters:
-  MongoUri:
+  MongoUriSecret:
     Type: String
-    NoEcho: true
-    Description: MongoDB connection string (a replica-set URI works unchanged)
+    Default: deathstar/mongo-uri
+    Description: Secrets Manager secret (name or ARN) holding the MongoDB connection string
+  AuthSecretName:
+    Type: String
+    Default: deathstar/auth-secret
+    Description: Secrets Manager secret (name or ARN) holding the key that signs login tokens and call proofs, shared by every function (32 random bytes or more)
   RedisServer:
     Type: String
     Default: ''
@@ -87,11 +92,21 @@ Parameters:
   RedisPort:
     Type: String
     Default: '6379'
-  AuthSecret:
+  RedisPasswordSecret:
     Type: String
-    NoEcho: true
-    MinLength: 32
-    Description: Secret that signs login tokens, shared by every function
+    Default: ''
+    Description: Secrets Manager secret (name or ARN) holding the Redis password; empty for none
+  ApiRateLimit:
+    Type: Number
+    Default: 200
+    Description: Requests per second the HTTP API lets through, steady state
+  ApiBurstLimit:
+    Type: Number
+    Default: 400
+    Description: Requests the HTTP API lets through in a burst
+
+Conditions:
+  HasRedisPassword: !Not [!Equals [!Ref RedisPasswordSecret, '']]
 
 Globals:
   Function:
@@ -102,14 +117,25 @@ Globals:
     CodeUri: .
     MemorySize: 256
     Timeout: {TIMEOUT_SECS}
+    # Secrets are dynamic references, resolved by CloudFormation at deploy time: never
+    # template parameters, so no stack event, parameter listing or template holds them.
     Environment:
       Variables:
-        MONGO_URI: !Ref MongoUri
+        MONGO_URI: !Sub '{{{{resolve:secretsmanager:${{MongoUriSecret}}:SecretString}}}}'
+        DS_AUTH_SECRET: !Sub '{{{{resolve:secretsmanager:${{AuthSecretName}}:SecretString}}}}'
         REDIS_SERVER: !Ref RedisServer
         REDIS_PORT: !Ref RedisPort
-        DS_AUTH_SECRET: !Ref AuthSecret
+        REDIS_PASSWORD: !If
+          - HasRedisPassword
+          - !Sub '{{{{resolve:secretsmanager:${{RedisPasswordSecret}}:SecretString}}}}'
+          - !Ref AWS::NoValue
+        DS_AUTH: required
         DS_LAMBDA_PREFIX: !Sub '${{AWS::StackName}}-'
         DS_TIMEOUT_SECS: '{TIMEOUT_SECS}'
+  HttpApi:
+    DefaultRouteSettings:
+      ThrottlingRateLimit: !Ref ApiRateLimit
+      ThrottlingBurstLimit: !Ref ApiBurstLimit
 
 Resources:
 "
