@@ -354,11 +354,144 @@ async fn a_redis_with_a_password_or_an_acl_user_is_reached_only_with_it() {
             port: server.port,
             username,
             password,
+            tls: None,
         };
-        let cache = Redis::new(&address, STORE_TIMEOUT, "auth_").unwrap().post_cache();
+        let cache = Redis::new(&address, STORE_TIMEOUT, "auth_")
+            .unwrap()
+            .post_cache();
         let started = Instant::now();
         let read = cache.get_many(&["1".to_owned()]).await;
         assert_eq!(read.is_ok(), reached, "{username:?}/{password:?}: {read:?}");
-        assert!(started.elapsed() < STORE_TIMEOUT * 3, "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < STORE_TIMEOUT * 3,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// A Redis behind TLS is reached with `rediss://` and the authority that signed its
+/// certificate; not with the system's roots alone (a certificate of nobody's), nor in plain text.
+#[tokio::test]
+async fn a_redis_behind_tls_is_reached_with_its_authority_only() {
+    use deathstar_backends::redis::{Redis, Server as Address, Tls};
+    use deathstar_handlers::store::PostCache;
+
+    if config().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    std::fs::write(
+        path("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=test authority",
+        "-keyout",
+        &path("ca.key"),
+        "-out",
+        &path("ca.crt"),
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        &path("server.key"),
+        "-out",
+        &path("server.csr"),
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-days",
+        "1",
+        "-in",
+        &path("server.csr"),
+        "-CA",
+        &path("ca.crt"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-extfile",
+        &path("san.ext"),
+        "-out",
+        &path("server.crt"),
+    ]);
+    let program = std::env::var("DS_REDIS_SERVER_BIN").unwrap_or_else(|_| "redis-server".into());
+    let port = free_port();
+    let args = [
+        "--port",
+        "0",
+        "--tls-port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--tls-cert-file",
+        &path("server.crt"),
+        "--tls-key-file",
+        &path("server.key"),
+        "--tls-ca-cert-file",
+        &path("ca.crt"),
+        "--tls-auth-clients",
+        "no",
+        "--requirepass",
+        "pw",
+    ];
+    let _server = Server::start(&program, args.map(str::to_owned).to_vec(), port);
+    let authority = std::fs::read(path("ca.crt")).unwrap();
+    let cases = [
+        (
+            Some(Tls {
+                ca_pem: Some(&authority),
+            }),
+            true,
+        ),
+        (Some(Tls { ca_pem: None }), false),
+        (None, false),
+    ];
+    for (tls, reached) in cases {
+        let address = Address {
+            host: "127.0.0.1",
+            port,
+            username: None,
+            password: Some("pw"),
+            tls,
+        };
+        let cache = Redis::new(&address, STORE_TIMEOUT, "tls_")
+            .unwrap()
+            .post_cache();
+        let started = Instant::now();
+        let read = cache.get_many(&["1".to_owned()]).await;
+        assert_eq!(read.is_ok(), reached, "{tls:?}: {read:?}");
+        assert!(
+            started.elapsed() < STORE_TIMEOUT * 3,
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

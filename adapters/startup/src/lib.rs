@@ -57,6 +57,12 @@ pub struct Common {
     /// Redis password (`requirepass`, or the ACL user's).
     #[arg(long, env = "REDIS_PASSWORD", hide_env_values = true)]
     pub redis_password: Option<String>,
+    /// Connect to Redis with TLS (`rediss://`), verifying its certificate.
+    #[arg(long, env = "REDIS_TLS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub redis_tls: bool,
+    /// PEM file of the authorities that sign Redis's certificate (default: the system's roots).
+    #[arg(long, env = "REDIS_CA_FILE")]
+    pub redis_ca_file: Option<PathBuf>,
     /// How long a storage call waits for MongoDB or Redis before answering 503, in ms.
     #[arg(long, env = "DS_STORE_TIMEOUT_MS", default_value_t = 3000)]
     pub store_timeout_ms: u64,
@@ -87,6 +93,8 @@ impl Common {
             redis_port: Some(self.redis_port),
             redis_username: set(&self.redis_username),
             redis_password: set(&self.redis_password),
+            redis_tls: self.redis_tls,
+            redis_ca_file: self.redis_ca_file.clone(),
             timeout: Duration::from_millis(self.store_timeout_ms),
             namespace: self.namespace.clone(),
             sync: self.fsync,

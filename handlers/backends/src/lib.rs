@@ -35,6 +35,10 @@ pub struct BackendConfig {
     pub redis_username: Option<String>,
     /// `REDIS_PASSWORD`: the password (`requirepass`, or the ACL user's).
     pub redis_password: Option<String>,
+    /// `REDIS_TLS`: connect with TLS (`rediss://`), verifying the server's certificate.
+    pub redis_tls: bool,
+    /// `REDIS_CA_FILE`: the PEM certificates that verify the server's, instead of the system's.
+    pub redis_ca_file: Option<std::path::PathBuf>,
     /// How long a store call may wait for its server before answering 503.
     pub timeout: Duration,
     /// `DS_NAMESPACE`: a prefix for MongoDB collection names and Redis keys, so that several
@@ -52,6 +56,8 @@ impl Default for BackendConfig {
             redis_port: None,
             redis_username: None,
             redis_password: None,
+            redis_tls: false,
+            redis_ca_file: None,
             timeout: DEFAULT_TIMEOUT,
             namespace: String::new(),
             sync: embedded::Sync::default(),
@@ -69,6 +75,8 @@ impl BackendConfig {
             redis_port: var("REDIS_PORT").and_then(|p| p.parse().ok()),
             redis_username: var("REDIS_USERNAME"),
             redis_password: var("REDIS_PASSWORD"),
+            redis_tls: var("REDIS_TLS").is_some_and(|v| v == "true" || v == "1"),
+            redis_ca_file: var("REDIS_CA_FILE").map(Into::into),
             timeout: DEFAULT_TIMEOUT,
             namespace: var("DS_NAMESPACE").unwrap_or_default(),
             sync: embedded::Sync::default(),
@@ -87,9 +95,10 @@ impl BackendConfig {
             (None, Some(_)) => " with a password".to_owned(),
             _ => String::new(),
         };
+        let scheme = if self.redis_tls { "rediss" } else { "redis" };
         match &self.redis_server {
             Some(host) => format!(
-                "{durable} + redis at {host}:{}{authenticated}",
+                "{durable} + {scheme} at {host}:{}{authenticated}",
                 self.redis_port.unwrap_or(6379)
             ),
             None => durable.to_owned(),
@@ -103,13 +112,27 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
 pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stores, StoreError> {
     let redis = match &config.redis_server {
         Some(host) => {
+            let ca = match &config.redis_ca_file {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    StoreError::Internal(format!("REDIS_CA_FILE {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
+            let tls = config.redis_tls.then_some(redis::Tls {
+                ca_pem: ca.as_deref(),
+            });
             let server = redis::Server {
                 host,
                 port: config.redis_port.unwrap_or(6379),
                 username: config.redis_username.as_deref(),
                 password: config.redis_password.as_deref(),
+                tls,
             };
-            Some(redis::Redis::new(&server, config.timeout, &config.namespace)?)
+            Some(redis::Redis::new(
+                &server,
+                config.timeout,
+                &config.namespace,
+            )?)
         }
         None => None,
     };

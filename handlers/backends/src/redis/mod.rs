@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::store::{StoreError, StoreResult, TimelineStore};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::IntoConnectionInfo;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::OnceCell;
 
 pub use post_cache::RedisPostCache;
@@ -32,6 +32,12 @@ struct Inner {
     connection: OnceCell<ConnectionManager>,
 }
 
+/// Makes ring the process's TLS crypto provider if none is: the workspace's other TLS users
+/// (the AWS SDK, reqwest) compile in two providers, and rustls then wants one chosen.
+fn tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Where the Redis server is, and who to authenticate as.
 #[derive(Debug, Clone, Copy)]
 pub struct Server<'a> {
@@ -41,13 +47,28 @@ pub struct Server<'a> {
     pub username: Option<&'a str>,
     /// `requirepass`'s password, or the ACL user's; none: no `AUTH`.
     pub password: Option<&'a str>,
+    /// Connect with TLS (`rediss://`); none: plain TCP.
+    pub tls: Option<Tls<'a>>,
+}
+
+/// How a TLS connection checks the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tls<'a> {
+    /// PEM certificates of the authorities that sign the server's certificate; none: the
+    /// system's trusted roots.
+    pub ca_pem: Option<&'a [u8]>,
 }
 
 impl Redis {
     pub fn new(server: &Server<'_>, timeout: Duration, namespace: &str) -> StoreResult<Redis> {
         let Server { host, port, .. } = *server;
         let address = || format!("redis address {host}:{port}");
-        let info = format!("redis://{host}:{port}/")
+        let scheme = if server.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        let info = format!("{scheme}://{host}:{port}/")
             .into_connection_info()
             .map_err(|e| StoreError::Internal(format!("{}: {e}", address())))?;
         // The credentials beside the URL, not in it: a password needs no escaping this way.
@@ -58,8 +79,19 @@ impl Redis {
         if let Some(password) = server.password {
             settings = settings.set_password(password);
         }
-        let client = redis::Client::open(info.set_redis_settings(settings))
-            .map_err(|e| StoreError::Internal(format!("{}: {e}", address())))?;
+        let info = info.set_redis_settings(settings);
+        let client = match server.tls {
+            None => redis::Client::open(info),
+            Some(tls) => {
+                tls_provider();
+                let certificates = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: tls.ca_pem.map(<[u8]>::to_vec),
+                };
+                redis::Client::build_with_tls(info, certificates)
+            }
+        }
+        .map_err(|e| StoreError::Internal(format!("{}: {e}", address())))?;
         Ok(Redis {
             inner: Arc::new(Inner {
                 client,
