@@ -85,7 +85,8 @@ async fn stored_documents_keep_the_seeds_formats() {
     let post_id = composed["post_id"].as_str().unwrap();
     let timestamp_ms = composed["post"]["timestamp"].as_u64().unwrap();
 
-    // users.users: the seed's user document, password and salt included.
+    // users.users: the seed's user document; the password an Argon2id PHC string (holding its
+    // own salt, so `salt` is empty) where the seed had hex SHA-256 and a 32-character salt.
     let user = document(
         &client,
         &namespace,
@@ -105,8 +106,9 @@ async fn stored_documents_keep_the_seeds_formats() {
             ("user_id", string),
         ])
     );
-    assert_eq!(user.get_str("password").unwrap().len(), 64);
-    assert_eq!(user.get_str("salt").unwrap().len(), 32);
+    let password = user.get_str("password").unwrap();
+    assert!(password.starts_with("$argon2id$v=19$"), "{password}");
+    assert_eq!(user.get_str("salt").unwrap(), "");
 
     // post.post: every field of the seed's post, plus what the seed's shape cannot hold.
     let post = document(
