@@ -16,7 +16,7 @@
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use crate::access::Access;
+use crate::access::{Access, AuthMode};
 use crate::catalogue::{FunctionVisitor, for_each_function};
 use crate::function::Function;
 
@@ -100,8 +100,15 @@ const ERRORS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The OpenAPI document of every function of the catalogue.
+/// The OpenAPI document of every function of the catalogue, as the default `DS_AUTH=required`
+/// checks them (what `docs/openapi.json` holds).
 pub fn document() -> Value {
+    document_in(AuthMode::Required)
+}
+
+/// The document of a deployment in `mode`: with `DS_AUTH=open` no operation asks for a login
+/// token (none is checked).
+pub fn document_in(mode: AuthMode) -> Value {
     let settings = SchemaSettings::draft2020_12().with(|s| {
         s.definitions_path = "/components/schemas".into();
         s.meta_schema = None;
@@ -109,6 +116,7 @@ pub fn document() -> Value {
     let mut visitor = Operations {
         generator: SchemaGenerator::new(settings),
         paths: Map::new(),
+        mode,
     };
     for_each_function(&mut visitor);
     let mut schemas = visitor.generator.take_definitions(true);
@@ -151,6 +159,7 @@ pub fn document() -> Value {
 struct Operations {
     generator: SchemaGenerator,
     paths: Map<String, Value>,
+    mode: AuthMode,
 }
 
 impl FunctionVisitor for Operations {
@@ -203,7 +212,7 @@ impl FunctionVisitor for Operations {
             },
             "responses": responses,
         });
-        if F::ACCESS == Access::User {
+        if F::ACCESS == Access::User && self.mode == AuthMode::Required {
             operation["security"] = json!([{ LOGIN_TOKEN: [] }]);
         }
         // GET takes the same body and gives the same replies (the OpenFaaS gateway's contract).

@@ -7,9 +7,10 @@
 
 use std::path::PathBuf;
 
-use deathstar_handlers::Registry;
+use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::openapi::{INTERNAL_TAG, PUBLIC_TAG, document};
-use deathstar_tests::{Backend, Net};
+use deathstar_handlers::{AuthMode, Registry};
+use deathstar_tests::serve;
 use serde_json::Value;
 
 fn committed_path() -> PathBuf {
@@ -75,20 +76,39 @@ fn every_function_has_one_operation_tagged_by_who_calls_it() {
     }
 }
 
-#[tokio::test]
-async fn the_server_serves_the_committed_document() {
-    let Some(net) = Net::over_http(Backend::Embedded).await else {
-        return;
-    };
-    let base = net.base_url().expect("an HTTP deployment");
+/// `GET /openapi.json` of a server in `mode`.
+async fn served(mode: AuthMode) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = deathstar_handlers::store::Stores::embedded(dir.path()).unwrap();
+    let registry = Registry::in_process(stores, AuthKey::new("k")).with_auth_mode(mode);
+    let base = serve(deathstar_http::router(registry, Default::default())).await;
     let response = reqwest::get(format!("{base}/openapi.json"))
         .await
         .expect("the server answers");
     assert_eq!(response.status().as_u16(), 200);
-    let served: Value = response.json().await.expect("JSON");
+    response.json().await.expect("JSON")
+}
+
+/// A server in the default `DS_AUTH=required` serves the committed document; one in `open`
+/// the same without the login token asked of any operation (none is checked).
+#[tokio::test]
+async fn the_server_serves_the_committed_document_for_its_auth_mode() {
     let committed: Value = serde_json::from_str(
         &std::fs::read_to_string(committed_path()).expect("docs/openapi.json"),
     )
     .expect("docs/openapi.json is JSON");
-    assert_eq!(served, committed);
+    assert_eq!(served(AuthMode::Required).await, committed);
+    let asking = |document: &Value| {
+        let paths = document["paths"].as_object().unwrap();
+        let operations = paths
+            .values()
+            .flat_map(|path| path.as_object().unwrap().values());
+        operations.filter(|op| op.get("security").is_some()).count()
+    };
+    assert_eq!(
+        asking(&committed),
+        2 * 7,
+        "the 7 user functions, POST and GET"
+    );
+    assert_eq!(asking(&served(AuthMode::Open).await), 0);
 }

@@ -158,13 +158,19 @@ fn function_routes(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// `GET /openapi.json`: the OpenAPI document of every function
-/// ([`deathstar_handlers::openapi::document`]), built once per process.
-async fn openapi() -> Response {
+/// `GET /openapi.json`: the OpenAPI document of every function as this deployment's auth mode
+/// checks them ([`deathstar_handlers::openapi::document_in`]), built once per process and mode.
+async fn openapi(State(shared): State<Arc<Shared>>) -> Response {
+    use deathstar_handlers::AuthMode;
     // Bytes: each request shares the one serialised document instead of copying it.
-    static DOCUMENT: std::sync::OnceLock<axum::body::Bytes> = std::sync::OnceLock::new();
-    let body = DOCUMENT.get_or_init(|| {
-        serde_json::to_vec_pretty(&deathstar_handlers::openapi::document())
+    static DOCUMENTS: [std::sync::OnceLock<Bytes>; 2] = [const { std::sync::OnceLock::new() }; 2];
+    let mode = shared.registry.auth_mode();
+    let slot = match mode {
+        AuthMode::Required => &DOCUMENTS[0],
+        AuthMode::Open => &DOCUMENTS[1],
+    };
+    let body = slot.get_or_init(|| {
+        serde_json::to_vec_pretty(&deathstar_handlers::openapi::document_in(mode))
             .unwrap_or_default()
             .into()
     });
