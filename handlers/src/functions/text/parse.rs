@@ -73,6 +73,15 @@ fn kept_len(body: &[u8]) -> usize {
 /// The usernames mentioned in `text`, in order, duplicates kept. `urls` are the spans of
 /// [`url_spans`]: no mention is looked for inside them.
 pub fn mentions(text: &str, urls: &[Range<usize>]) -> Vec<String> {
+    mention_spans(text, urls)
+        .into_iter()
+        .map(|span| text[span.start + 1..span.end].to_owned())
+        .collect()
+}
+
+/// Where the mentions of [`mentions`] are: the byte span of each `@username`, `@` included
+/// (what a page turns into a link).
+pub fn mention_spans(text: &str, urls: &[Range<usize>]) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut urls = urls.iter().peekable();
@@ -97,7 +106,7 @@ pub fn mentions(text: &str, urls: &[Range<usize>]) -> Vec<String> {
                 .take_while(|&&b| is_username_byte(b))
                 .count();
         if end > start {
-            found.push(text[start..end].to_owned());
+            found.push(i..end);
         }
         i = end;
     }
@@ -180,6 +189,14 @@ mod tests {
         assert_eq!(mentions(text, &spans), ["username_5", "bob-2", "dave"]);
         assert_eq!(mentions("@a @a", &[]), ["a", "a"]);
         assert!(mentions("@ alone @", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_mention_span_covers_the_at_sign_and_the_name() {
+        let text = "to @bob, @ann-2 and a@b.com";
+        let spans = mention_spans(text, &url_spans(text));
+        let covered: Vec<&str> = spans.iter().map(|s| &text[s.clone()]).collect();
+        assert_eq!(covered, ["@bob", "@ann-2"]);
     }
 
     #[test]
