@@ -52,7 +52,8 @@ pub fn new_secret() -> String {
     to_hex(&bytes)
 }
 
-fn to_hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes`.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
-use crate::auth::AuthKey;
+use crate::auth::{AuthKey, to_hex};
 
 /// How long after its issue a proof is accepted.
 pub const VALIDITY: Duration = Duration::from_secs(10);
@@ -63,7 +63,7 @@ pub fn sign(key: &AuthKey, call: &SignedCall<'_>) -> String {
 /// validity window.
 pub fn sign_at(key: &AuthKey, call: &SignedCall<'_>, issued_ms: u64) -> String {
     let mac = mac(key, call, issued_ms).finalize().into_bytes();
-    format!("{VERSION}.{issued_ms}.{}", hex(&mac))
+    format!("{VERSION}.{issued_ms}.{}", to_hex(&mac))
 }
 
 /// Checks `proof` (a proof header's value) against the call received.
@@ -123,10 +123,6 @@ pub fn unix_millis() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

@@ -92,13 +92,7 @@ impl Registry {
 
     /// The same functions and stores, checking callers as `mode` says ([`crate::access`]).
     pub fn with_auth_mode(self, mode: AuthMode) -> Registry {
-        let inner = Inner {
-            auth_mode: mode,
-            ..(*self.inner).clone()
-        };
-        Registry {
-            inner: Arc::new(inner),
-        }
+        self.with(|inner| inner.auth_mode = mode)
     }
 
     pub fn auth_mode(&self) -> AuthMode {
@@ -107,10 +101,13 @@ impl Registry {
 
     /// The same functions and stores, hashing new passwords as `policy` says.
     pub fn with_passwords(self, policy: PasswordPolicy) -> Registry {
-        let inner = Inner {
-            passwords: policy,
-            ..(*self.inner).clone()
-        };
+        self.with(|inner| inner.passwords = policy)
+    }
+
+    /// A registry like this one with `change` made: for settings chosen once at start-up.
+    fn with(self, change: impl FnOnce(&mut Inner)) -> Registry {
+        let mut inner = (*self.inner).clone();
+        change(&mut inner);
         Registry {
             inner: Arc::new(inner),
         }

@@ -129,31 +129,15 @@ async fn the_reviews_attacks_are_refused() {
         );
     }
     // Nothing of it happened: bob follows nobody, alice's timeline is empty.
-    let followees = client
-        .post(format!(
-            "{}/function/social-graph-get-followees",
-            target.base
-        ))
-        .json(&json!({"user_id": bob.user_id}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let (_, followees) = target
+        .call_plain(
+            "social-graph-get-followees",
+            json!({"user_id": bob.user_id}),
+        )
+        .await;
     assert_eq!(followees["followees"], json!([]), "{followees}");
-    let timeline = client
-        .post(format!(
-            "{}/function/user-timeline-read-frontend",
-            target.base
-        ))
-        .json(&json!({"user_id": alice.user_id, "start": 0, "stop": 10}))
-        .send()
-        .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+    let page = json!({"user_id": alice.user_id, "start": 0, "stop": 10});
+    let (_, timeline) = target.call_plain("user-timeline-read-frontend", page).await;
     assert_eq!(timeline["posts"], json!([]), "{timeline}");
 }
 
