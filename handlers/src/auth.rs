@@ -88,6 +88,8 @@ struct Keys {
     /// Signs call proofs: HMAC(secret, a label of its own), so that neither kind of signature
     /// is ever valid as the other.
     calls: [u8; 32],
+    /// Signs the form tokens of web pages ([`AuthKey::form_token`]), derived the same way.
+    forms: [u8; 32],
 }
 
 /// A configured signing secret that cannot sign anything safely.
@@ -101,11 +103,19 @@ pub struct EmptySecret {
 impl AuthKey {
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
         let tokens = secret.as_ref().to_vec();
-        let mut derive = Hmac::<Sha256>::new_from_slice(&tokens).expect("any key length");
-        derive.update(b"deathstar call proof v1");
+        let derive = |label: &[u8]| -> [u8; 32] {
+            let mut mac = Hmac::<Sha256>::new_from_slice(&tokens).expect("any key length");
+            mac.update(label);
+            mac.finalize().into_bytes().into()
+        };
+        let (calls, forms) = (
+            derive(b"deathstar call proof v1"),
+            derive(b"deathstar form v1"),
+        );
         AuthKey(Arc::new(Keys {
             tokens,
-            calls: derive.finalize().into_bytes().into(),
+            calls,
+            forms,
         }))
     }
 
@@ -127,6 +137,37 @@ impl AuthKey {
 
     fn mac(&self) -> Hmac<Sha256> {
         Hmac::<Sha256>::new_from_slice(&self.0.tokens).expect("HMAC accepts keys of any length")
+    }
+
+    /// The token a web page puts in each form it shows to the holder of `login_token`, and
+    /// checks when the form comes back (CSRF): a page of another site cannot know it. Bound to
+    /// the login token, so it changes at each login and needs no storage.
+    pub fn form_token(&self, login_token: &str) -> String {
+        to_hex(&self.form_mac(login_token).finalize().into_bytes()[..16])
+    }
+
+    /// Whether `presented` is [`AuthKey::form_token`] of `login_token`, compared in constant time.
+    pub fn form_token_matches(&self, login_token: &str, presented: &str) -> bool {
+        let bytes: Option<Vec<u8>> = (presented.len() == 32)
+            .then(|| {
+                (0..32)
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(presented.get(i..i + 2)?, 16).ok())
+                    .collect()
+            })
+            .flatten();
+        bytes.is_some_and(|bytes| {
+            self.form_mac(login_token)
+                .verify_truncated_left(&bytes)
+                .is_ok()
+        })
+    }
+
+    fn form_mac(&self, login_token: &str) -> Hmac<Sha256> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0.forms).expect("HMAC accepts keys of any length");
+        mac.update(login_token.as_bytes());
+        mac
     }
 
     /// The MAC that signs and checks call proofs ([`crate::proof`]).
@@ -192,6 +233,30 @@ fn unix_secs() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_token_is_bound_to_its_login_token_and_its_key() {
+        let key = AuthKey::new("secret");
+        let token = key.form_token("login-a");
+        assert_eq!(token.len(), 32);
+        assert!(key.form_token_matches("login-a", &token));
+        assert!(!key.form_token_matches("login-b", &token));
+        assert!(!AuthKey::new("other").form_token_matches("login-a", &token));
+        let flipped = format!(
+            "{}{}",
+            if token.starts_with('0') { '1' } else { '0' },
+            &token[1..]
+        );
+        for bad in [
+            "",
+            "zz",
+            &token[..31],
+            &flipped,
+            &format!("{}é", &token[..30]),
+        ] {
+            assert!(!key.form_token_matches("login-a", bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn password_hash_is_sha256_of_password_then_salt() {

@@ -14,6 +14,12 @@ use crate::invoker::Invoker;
 use crate::registry::{HostedFunction, Registry};
 use crate::store::Stores;
 
+/// The catalogue's one function that is not a JSON [`Function`]: `ds-net`, the social
+/// network's web pages (crate `deathstar-web`), which answers in HTML and does its work by
+/// calling the others. Deployed like each of them (its own OpenFaaS function, Lambda
+/// bootstrap, and `/` of the local server); no registry hosts it.
+pub const PAGES: &str = "ds-net";
+
 /// Something that wants to see every function type.
 pub trait FunctionVisitor {
     fn visit<F: Function>(&mut self);
@@ -25,6 +31,7 @@ pub fn for_each_function(v: &mut impl FunctionVisitor) {
     v.visit::<RegisterUser>();
     v.visit::<RegisterUserWithId>();
     v.visit::<GetUserId>();
+    v.visit::<GetUsers>();
     v.visit::<Login>();
     v.visit::<UploadCreatorWithUserId>();
     v.visit::<UploadCreatorWithUsername>();
@@ -117,6 +124,13 @@ impl Registry {
         let mut names = Names(Vec::new());
         for_each_function(&mut names);
         names.0
+    }
+
+    /// Every function a deployment runs: [`Registry::names`], then [`PAGES`].
+    pub fn deployed_names() -> Vec<&'static str> {
+        let mut names = Registry::names();
+        names.push(PAGES);
+        names
     }
 
     /// The names of the functions clients call directly ([`Function::ACCESS`]).

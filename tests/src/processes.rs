@@ -87,7 +87,8 @@ pub struct Deployment {
 }
 
 /// The groups of functions a deployment layout puts in one process each: every function
-/// alone, or compose's call tree together and every other function alone.
+/// alone, or compose's call tree together and every other function alone; the web pages
+/// (`ds-net`) alone either way.
 pub fn layout(fused_compose: bool) -> Vec<Vec<&'static str>> {
     let group: &[&'static str] = if fused_compose {
         COMPOSE_CALL_TREE
@@ -99,7 +100,7 @@ pub fn layout(fused_compose: bool) -> Vec<Vec<&'static str>> {
         groups.push(group.to_vec());
     }
     groups.extend(
-        Registry::names()
+        Registry::deployed_names()
             .into_iter()
             .filter(|n| !group.contains(n))
             .map(|n| vec![n]),
@@ -174,7 +175,11 @@ pub async fn launch(
     }
 
     let gateway = Arc::new(Gateway {
-        client: reqwest::Client::new(),
+        // Redirects (the pages' 303s) go back to the browser, as through the real gateway.
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client"),
         routes,
     });
     // DeathStarBench's routes too, calling through the gateway as its nginx would.
@@ -198,6 +203,7 @@ pub async fn launch(
     let dsb = dsb::router(registry, Duration::from_secs(20));
     let app = axum::Router::new()
         .route("/function/{name}", any(forward))
+        .route("/function/{name}/{*rest}", any(forward_path))
         .with_state(gateway)
         .merge(dsb);
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -223,18 +229,47 @@ pub async fn launch(
 /// appending the caller's address to `X-Forwarded-For`.
 async fn forward(
     gateway: State<Arc<Gateway>>,
-    name: Path<String>,
+    Path(name): Path<String>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    call: Request,
+) -> Response {
+    forward_to(gateway, name, String::new(), peer, call).await
+}
+
+/// `/function/<name>/<rest>`: the gateway forwards the rest of the path (and the query) to
+/// the function's own path, as it does for ds-net's pages.
+async fn forward_path(
+    gateway: State<Arc<Gateway>>,
+    Path((name, rest)): Path<(String, String)>,
+    peer: ConnectInfo<std::net::SocketAddr>,
+    call: Request,
+) -> Response {
+    forward_to(gateway, name, rest, peer, call).await
+}
+
+async fn forward_to(
+    gateway: State<Arc<Gateway>>,
+    name: String,
+    rest: String,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     call: Request,
 ) -> Response {
-    let Some(url) = gateway.routes.get(&*name) else {
+    let Some(url) = gateway.routes.get(&name) else {
         return (StatusCode::NOT_FOUND, "error finding function").into_response();
     };
+    let mut url = match (url.ends_with('/'), rest.is_empty()) {
+        (_, true) => url.clone(),
+        (true, false) => format!("{url}{rest}"),
+        (false, false) => format!("{url}/{rest}"),
+    };
+    if let Some(query) = call.uri().query() {
+        url = format!("{url}?{query}");
+    }
     let (parts, body) = call.into_parts();
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
     };
-    let mut request = gateway.client.post(url).body(body);
+    let mut request = gateway.client.request(parts.method.clone(), url).body(body);
     for (key, value) in &parts.headers {
         if key != "host" && key != "content-length" && key != "x-forwarded-for" {
             request = request.header(key, value);
@@ -252,8 +287,14 @@ async fn forward(
     match request.send().await {
         Ok(response) => {
             let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
+            let mut headers = axum::http::HeaderMap::new();
+            for (key, value) in response.headers() {
+                if key != "content-length" && key != "transfer-encoding" && key != "connection" {
+                    headers.append(key, value.clone());
+                }
+            }
             let bytes = response.bytes().await.unwrap_or_default();
-            (status, [("content-type", "application/json")], bytes).into_response()
+            (status, headers, bytes).into_response()
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("gateway: {e}")).into_response(),
     }

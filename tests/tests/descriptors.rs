@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use deathstar_handlers::Registry;
+use deathstar_handlers::catalogue::PAGES;
 
 /// Seconds a function may run: OpenFaaS's read/write/exec timeouts and Lambda's `Timeout`.
 const TIMEOUT_SECS: u32 = 20;
@@ -33,7 +34,7 @@ provider:
 functions:
 ",
     );
-    for name in Registry::names() {
+    for name in Registry::deployed_names() {
         out.push_str(&format!(
             "  {name}:
     lang: dockerfile
@@ -141,7 +142,7 @@ Resources:
 "
     );
     let public = Registry::public_names();
-    for name in Registry::names() {
+    for name in Registry::deployed_names() {
         out.push_str(&format!(
             "  {resource}:
     Type: AWS::Serverless::Function
@@ -159,7 +160,25 @@ Resources:
 ",
             resource = resource(name)
         ));
-        if public.contains(&name) {
+        if name == PAGES {
+            // The pages: at the HTTP API's /function/ds-net, and at a Function URL of their own.
+            out.push_str(
+                "      FunctionUrlConfig:
+        AuthType: NONE
+      Events:
+        Start:
+          Type: HttpApi
+          Properties:
+            Path: /function/ds-net
+            Method: GET
+        Pages:
+          Type: HttpApi
+          Properties:
+            Path: /function/ds-net/{proxy+}
+            Method: ANY
+",
+            );
+        } else if public.contains(&name) {
             out.push_str(&format!(
                 "      Events:
         Http:
@@ -177,6 +196,9 @@ Outputs:
   ApiUrl:
     Description: Base URL of the client-facing functions (POST <ApiUrl>/function/<name>)
     Value: !Sub 'https://${ServerlessHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}'
+  PagesUrl:
+    Description: The web pages (ds-net) at their Function URL; also at <ApiUrl>/function/ds-net/
+    Value: !GetAtt DsNetUrl.FunctionUrl
 ",
     );
     out

@@ -89,14 +89,36 @@ pub fn router(registry: Registry, options: HttpOptions) -> Router {
 /// [`router`] and the routes of `more` (DeathStarBench's, say), all behind one concurrency
 /// limit: routes merged after the limit would escape it.
 pub fn router_with(registry: Registry, options: HttpOptions, more: Router) -> Router {
+    build(registry, options, more, None)
+}
+
+/// [`router_with`], with `pages` (ds-net's site) answering `/` and every path no other route
+/// serves, behind the same limit and body bounds.
+pub fn router_with_pages(
+    registry: Registry,
+    options: HttpOptions,
+    more: Router,
+    pages: Router,
+) -> Router {
+    build(registry, options, more, Some(pages))
+}
+
+fn build(registry: Registry, options: HttpOptions, more: Router, pages: Option<Router>) -> Router {
     let admission = Admission::new(&options);
     let own_function = options.own_function;
     let trust_forwarded_for = options.trust_forwarded_for;
     let shared = Arc::new(Shared { registry, options });
-    let routes = function_routes(shared.clone()).merge(more);
-    let routes = match own_function {
-        Some(_) => routes.fallback(move |request: Request| invoke_only(State(shared), request)),
-        None => routes.fallback(no_route),
+    let mut routes = function_routes(shared.clone());
+    if pages.is_none() {
+        routes = routes.route("/", any(invoke_only).with_state(shared.clone()));
+    }
+    let routes = routes.merge(more);
+    let routes = match (pages, own_function) {
+        (Some(pages), _) => routes.fallback_service(pages),
+        (None, Some(_)) => {
+            routes.fallback(move |request: Request| invoke_only(State(shared), request))
+        }
+        (None, None) => routes.fallback(no_route),
     };
     let routes = routes
         .method_not_allowed_fallback(method_not_allowed)
@@ -152,7 +174,6 @@ fn function_routes(shared: Arc<Shared>) -> Router {
     Router::new()
         // GET and POST, as the README promises; any other method is a 405 with `Allow`.
         .route("/function/{name}", get(invoke).post(invoke))
-        .route("/", any(invoke_only))
         .route("/healthz", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi))
         .with_state(shared)
@@ -205,10 +226,13 @@ impl Admission {
     /// as the client trickles: the routes merged beside the functions' (DeathStarBench's) take
     /// their bodies with axum's extractors, which have no deadline, and a client trickling a
     /// form would hold its permit for ever. `/function/<name>` and `/` read their own within
-    /// the deadline ([`invoke`]).
+    /// the deadline ([`invoke`]); the pages under `/function/ds-net/` do not.
     async fn within_deadline(&self, request: Request) -> Result<Request, Response> {
         let path = request.uri().path();
-        if path == "/" || path.starts_with("/function/") {
+        let invoked = path
+            .strip_prefix("/function/")
+            .is_some_and(|name| !name.contains('/'));
+        if path == "/" || invoked {
             return Ok(request);
         }
         let (parts, body) = request.into_parts();

@@ -6,7 +6,9 @@
 //! URL events become requests, so the wire path, limits and logs are the other platforms'.
 //! `/function/<name>` calls a hosted function by name (what [`invoker::LambdaInvoker`] sends);
 //! `/` and any other path call the bootstrap's own function (Function URLs and API Gateway
-//! routes). Calls to other functions go through the Lambda Invoke API.
+//! routes). Calls to other functions go through the Lambda Invoke API. The `ds-net` bootstrap
+//! serves the web pages instead, at `/` (a Function URL) and under `/function/ds-net` (an API
+//! Gateway route), and calls every function through the Invoke API.
 //!
 //! Configuration is by environment, the flags of every binary ([`deathstar_startup::Common`]:
 //! `MONGO_URI`, `REDIS_SERVER`, `DS_STORE_TIMEOUT_MS`, `DS_AUTH_SECRET`, `DS_TIMEOUT_SECS`, ...),
@@ -19,7 +21,8 @@ use std::sync::Arc;
 
 use clap::Parser;
 use deathstar_handlers::Registry;
-use deathstar_http::{HttpOptions, router};
+use deathstar_handlers::catalogue::PAGES;
+use deathstar_http::{HttpOptions, router, router_with_pages};
 use deathstar_startup::{Common, Timestamps, random_auth_key};
 
 /// Largest request body accepted (Lambda's own payload limit is 6 MB).
@@ -77,8 +80,7 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
-    let app = router(registry, options(common, function))
-        .layer(axum::middleware::map_request(client_address));
+    let app = app(registry, common, function).layer(axum::middleware::map_request(client_address));
     lambda_http::run(app).await
 }
 
@@ -98,6 +100,19 @@ async fn client_address(mut request: axum::extract::Request) -> axum::extract::R
         request.extensions_mut().insert(address);
     }
     request
+}
+
+/// What the bootstrap of `function` serves: the function, or the pages of `ds-net`.
+fn app(registry: Registry, common: &Common, function: &'static str) -> axum::Router {
+    if function != PAGES {
+        return router(registry, options(common, function));
+    }
+    let pages = deathstar_web::site(registry.clone(), common.web_options(""));
+    let options = HttpOptions {
+        body_limit: BODY_LIMIT,
+        ..common.http_options()
+    };
+    router_with_pages(registry, options, deathstar_web::nested(&pages), pages)
 }
 
 /// The edge's options for the bootstrap of `function`.
@@ -186,6 +201,48 @@ mod tests {
         }
     }
 
+    /// The `ds-net` bootstrap answers pages at a Function URL's `/` and under an API Gateway
+    /// route's `/function/ds-net`, its links following the path.
+    #[tokio::test]
+    async fn the_ds_net_bootstrap_serves_pages_at_both_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let stores = Stores::embedded(dir.path()).unwrap();
+        let registry = Registry::in_process(stores, AuthKey::new("k"));
+        let common = Args::parse_from(["ds-net"]).common;
+        for (path, link) in [
+            ("/", "/signup"),
+            ("/function/ds-net/login", "/function/ds-net/signup"),
+        ] {
+            let mut event = invoker::http_event(
+                PAGES,
+                &serde_json::json!({}),
+                &CallMeta::root(),
+                &AuthKey::new("k"),
+            );
+            event["rawPath"] = path.into();
+            event["requestContext"]["http"]["path"] = path.into();
+            event["requestContext"]["http"]["method"] = "GET".into();
+            event["body"] = serde_json::Value::Null;
+            let request = lambda_http::request::from_str(&event.to_string()).expect("a v2 event");
+            let response = app(registry.clone(), &common, PAGES)
+                .oneshot(request)
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            assert!(
+                response.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html")
+            );
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let page = String::from_utf8(body.to_vec()).unwrap();
+            assert!(page.contains(&format!("href=\"{link}\"")), "{path}: {page}");
+        }
+    }
+
     #[tokio::test]
     async fn a_body_that_is_not_json_is_a_400() {
         let dir = tempfile::tempdir().unwrap();
@@ -218,7 +275,10 @@ mod tests {
                     .to_owned()
             })
             .collect();
-        let mut names: Vec<String> = Registry::names().iter().map(|n| n.to_string()).collect();
+        let mut names: Vec<String> = Registry::deployed_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         bins.sort();
         names.sort();
         assert_eq!(bins, names);

@@ -1,6 +1,7 @@
 //! `deathstar`: the whole social network in one process, on embedded storage.
 //!
-//! Serves every function at `/function/<name>` (the OpenFaaS gateway's path, so clients of
+//! Serves the web pages (ds-net) at `/` and at `/function/ds-net/`, every function at
+//! `/function/<name>` (the OpenFaaS gateway's path, so clients of
 //! the original work unchanged), DeathStarBench's `/wrk2-api/` routes (so its wrk2 scripts and
 //! `init_social_graph.py` work unchanged; `--wrk2-api false` turns them off) and its browser
 //! routes `/api/`, and `/healthz`. Data lives in `--data-dir` and survives
@@ -14,7 +15,7 @@ use anyhow::Context;
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
-use deathstar_http::{dsb, router_with};
+use deathstar_http::{dsb, router_with_pages};
 use deathstar_startup::{Common, Timestamps};
 
 // Every request allocates many small strings and vectors; glibc's malloc took a third of the
@@ -56,19 +57,23 @@ async fn main() -> anyhow::Result<()> {
         true => dsb::router_with_policy(registry.clone(), timeout, browser),
         false => dsb::browser_router(registry.clone(), timeout, browser),
     };
-    let app = router_with(registry, common.http_options(), dsb);
+    let pages = deathstar_web::site(registry.clone(), common.web_options(""));
+    let more = dsb.merge(deathstar_web::nested(&pages));
+    let app = router_with_pages(registry, common.http_options(), more, pages);
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
+    let address = listener.local_addr()?;
     tracing::info!(
-        listen = %listener.local_addr()?,
+        listen = %address,
         data_dir = %data_dir.display(),
         storage = %common.backends().describe(),
         functions = Registry::names().len(),
         wrk2_api = args.wrk2_api,
         "deathstar serving"
     );
+    tracing::info!("open http://{address}/ in a browser");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
     // With each connection's peer address: the client of login throttling.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -3,7 +3,9 @@
 //! Runs behind OpenFaaS's of-watchdog in `mode=http` (`upstream_url=http://127.0.0.1:8082`):
 //! the watchdog forwards `<gateway>/function/<name>` to `/` here. `DS_FUNCTIONS` picks what
 //! this process hosts: one function (the usual OpenFaaS layout), a comma-separated group (a
-//! fused deployment: calls inside the group stay in-process) or `all`. Calls to functions not
+//! fused deployment: calls inside the group stay in-process) or `all`. `ds-net`, the web
+//! pages, is one of them: its pages answer at `/` (the gateway strips `/function/ds-net`, so
+//! their links start with `DS_WEB_BASE`, `/function/ds-net` by default). Calls to functions not
 //! hosted here go to the OpenFaaS gateway (`OPENFAAS_GATEWAY`) or to per-function URLs
 //! (`DS_FUNCTION_URL_TEMPLATE`, e.g. `http://{name}.openfaas-fn:8080`).
 //!
@@ -21,8 +23,9 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
+use deathstar_handlers::catalogue::PAGES;
 use deathstar_http::client::{FunctionUrls, GatewayInvoker};
-use deathstar_http::{HttpOptions, dsb, router_with};
+use deathstar_http::{HttpOptions, dsb, router_with, router_with_pages};
 use deathstar_startup::{Common, Timestamps, random_auth_key};
 
 const SECRETS: &str = "/var/openfaas/secrets";
@@ -61,6 +64,10 @@ struct Args {
     /// without the gateway.
     #[arg(long, env = "DS_TRUST_FORWARDED_FOR", default_value_t = true, action = clap::ArgAction::Set)]
     trust_forwarded_for: bool,
+    /// The path under which browsers see ds-net's pages (what the gateway strips), when this
+    /// process hosts ds-net alone.
+    #[arg(long, env = "DS_WEB_BASE", default_value = deathstar_web::GATEWAY_PATH)]
+    web_base: String,
     #[command(flatten)]
     common: Common,
 }
@@ -107,7 +114,19 @@ async fn main() -> anyhow::Result<()> {
     if args.dsb_routes {
         dsb_routes = dsb::router_with_policy(registry.clone(), timeout, common.browser_policy());
     }
-    let app = router_with(registry, options, dsb_routes);
+    let app = match wanted.contains(&PAGES) {
+        false => router_with(registry, options, dsb_routes),
+        // ds-net alone sees the gateway's stripped paths; in a group, the group's paths.
+        true if wanted.len() == 1 => {
+            let pages = deathstar_web::site(registry.clone(), common.web_options(&args.web_base));
+            router_with_pages(registry, options, dsb_routes, pages)
+        }
+        true => {
+            let pages = deathstar_web::site(registry.clone(), common.web_options(""));
+            let more = dsb_routes.merge(deathstar_web::nested(&pages));
+            router_with_pages(registry, options, more, pages)
+        }
+    };
     // With each connection's peer address, the client of login throttling unless the
     // gateway's `X-Forwarded-For` is trusted.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -121,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// The catalogue names `spec` asks for; an unknown name is a start-up error, not a 404 later.
 fn wanted_functions(spec: &str) -> anyhow::Result<Vec<&'static str>> {
-    let all = Registry::names();
+    let all = Registry::deployed_names();
     if spec.trim() == "all" {
         return Ok(all);
     }
@@ -193,9 +212,10 @@ mod tests {
     #[test]
     fn functions_are_named_from_the_catalogue() {
         assert_eq!(wanted_functions("get-user-id").unwrap(), ["get-user-id"]);
+        assert_eq!(wanted_functions("ds-net").unwrap(), ["ds-net"]);
         assert_eq!(
             wanted_functions("all").unwrap().len(),
-            Registry::names().len()
+            Registry::deployed_names().len()
         );
         assert!(wanted_functions("get-user-id,nope").is_err());
         assert!(wanted_functions(" , ").is_err());

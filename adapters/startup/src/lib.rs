@@ -121,6 +121,16 @@ impl Common {
     }
 
     /// What the browser routes allow and set.
+    /// ds-net's options from these flags, its links under `base` (what a gateway in front
+    /// strips from the browser's paths; empty where the pages are at `/`).
+    pub fn web_options(&self, base: &str) -> deathstar_web::WebOptions {
+        deathstar_web::WebOptions {
+            base: deathstar_web::Base::configured(base),
+            timeout: self.timeout(),
+            browser: self.browser_policy(),
+        }
+    }
+
     pub fn browser_policy(&self) -> BrowserPolicy {
         BrowserPolicy {
             allowed_origins: self

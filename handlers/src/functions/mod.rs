@@ -26,7 +26,7 @@ pub use text::UploadText;
 pub use unique_id::UploadUniqueId;
 pub use url_shorten::{GetExtendedUrls, UploadUrls};
 pub use user::{
-    GetUserId, Login, RegisterUser, RegisterUserWithId, UploadCreatorWithUserId,
+    GetUserId, GetUsers, Login, RegisterUser, RegisterUserWithId, UploadCreatorWithUserId,
     UploadCreatorWithUsername,
 };
 pub use user_mention::UploadUserMentions;

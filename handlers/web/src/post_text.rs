@@ -6,9 +6,11 @@ use deathstar_handlers::functions::text::parse::{mention_spans, url_spans};
 use deathstar_handlers::model::Post;
 use maud::{Markup, html};
 
+use crate::base::Base;
+
 /// The path of `username`'s profile page. Usernames are `[A-Za-z0-9_-]`: nothing to escape.
-pub fn profile_path(username: &str) -> String {
-    format!("/profile/{username}")
+pub fn profile_path(base: &Base, username: &str) -> String {
+    base.link(&format!("/profile/{username}"))
 }
 
 /// Whether a browser may be sent to `url` from a post: an absolute http(s) URL.
@@ -71,13 +73,13 @@ fn pieces(post: &Post) -> Vec<Piece<'_>> {
     pieces
 }
 
-/// `post`'s text as HTML.
-pub fn post_text(post: &Post) -> Markup {
+/// `post`'s text as HTML, its mentions linking to profiles under `base`.
+pub fn post_text(post: &Post, base: &Base) -> Markup {
     html! {
         @for piece in pieces(post) {
             @match piece {
                 Piece::Text(text) => (text),
-                Piece::Mention(name) => a.mention href=(profile_path(name)) { "@" (name) },
+                Piece::Mention(name) => a.mention href=(profile_path(base, name)) { "@" (name) },
                 Piece::Url(shown, Some(target)) => {
                     a.url href=(target) rel="nofollow noopener noreferrer" { (shown) }
                 }
@@ -123,7 +125,19 @@ mod tests {
     }
 
     fn html_of(post: &Post) -> String {
-        post_text(post).into_string()
+        post_text(post, &Base::default()).into_string()
+    }
+
+    #[test]
+    fn mentions_link_under_the_sites_base() {
+        let html = post_text(
+            &post("@bob", &[], &["bob"]),
+            &Base::configured("/function/ds-net"),
+        );
+        assert_eq!(
+            html.into_string(),
+            r#"<a class="mention" href="/function/ds-net/profile/bob">@bob</a>"#
+        );
     }
 
     #[test]

@@ -205,6 +205,49 @@ async fn get_user_id_refuses_a_missing_or_mistyped_username(net: Net) {
     .await;
 }
 
+// user-service-get-users
+
+async fn get_users_returns_the_public_part_of_each_known_id_in_order(net: Net) {
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    let unknown = "9999999999";
+    let found = net
+        .ok(
+            "user-service-get-users",
+            json!({"user_ids": [bob, unknown, alice]}),
+        )
+        .await;
+    let users = found["users"].as_array().unwrap();
+    let names: Vec<&str> = users
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["bob", "alice"]);
+    assert_eq!(users[0]["user_id"], bob);
+    assert_eq!(users[0]["first_name"], "First bob");
+    assert!(users[0].get("password").is_none() && users[0].get("salt").is_none());
+}
+
+async fn get_users_refuses_too_many_or_malformed_ids(net: Net) {
+    let ids: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    refused(
+        &net,
+        "user-service-get-users",
+        json!({"user_ids": ids}),
+        "InvalidFieldError",
+        "user_ids",
+    )
+    .await;
+    refused(
+        &net,
+        "user-service-get-users",
+        json!({}),
+        "MissingFieldError",
+        "user_ids",
+    )
+    .await;
+}
+
 // user-service-login
 
 async fn login_returns_a_token_signed_for_the_user(net: Net) {
@@ -372,6 +415,9 @@ deployments!(
     get_user_id_finds_each_registered_username,
     get_user_id_reports_an_unknown_username,
     get_user_id_refuses_a_missing_or_mistyped_username,
+    // user-service-get-users
+    get_users_returns_the_public_part_of_each_known_id_in_order,
+    get_users_refuses_too_many_or_malformed_ids,
     // user-service-login
     login_returns_a_token_signed_for_the_user,
     login_refuses_a_wrong_password_and_an_unknown_username_alike,

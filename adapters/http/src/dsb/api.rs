@@ -85,7 +85,7 @@ async fn same_site_only(State(dsb): State<Arc<Dsb>>, request: Request, next: Nex
 }
 
 /// Whether `headers` say a page of a site other than this server's and `allowed`'s sent them.
-fn cross_site(headers: &HeaderMap, allowed: &[String]) -> bool {
+pub fn cross_site(headers: &HeaderMap, allowed: &[String]) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match text(header::ORIGIN.as_str()) {
         Some(origin) => {

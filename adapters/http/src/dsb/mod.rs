@@ -35,7 +35,8 @@ use deathstar_handlers::status;
 use deathstar_handlers::{CallMeta, Function, FunctionError, Identity, Registry, Reply, UserId};
 use serde::Serialize;
 
-pub use form::parse_form;
+pub use api::cross_site;
+pub use form::{Form, parse_form};
 pub use ids::dsb_id;
 
 use form::{Edge, FormBody, NewPost, Window};

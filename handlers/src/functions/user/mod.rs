@@ -2,6 +2,7 @@
 
 mod creator;
 mod get_user_id;
+mod get_users;
 mod login;
 mod register;
 
@@ -10,6 +11,7 @@ pub use creator::{
     UploadCreatorWithUsername, UploadCreatorWithUsernameInput,
 };
 pub use get_user_id::{GetUserId, GetUserIdInput, GetUserIdOutput};
+pub use get_users::{GetUsers, GetUsersInput, GetUsersOutput, MAX_USER_IDS};
 pub use login::{Login, LoginInput, LoginOutput};
 pub use register::{
     RegisterUser, RegisterUserInput, RegisterUserOutput, RegisterUserWithId,
