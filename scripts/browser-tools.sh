@@ -60,6 +60,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt_install chromium
 fi
 chromium_bin="$(command -v chromium)" || die "chromium is still not on PATH after apt-get install"
+# Posts hold emoji: without a colour emoji font they render as boxes in the README's screenshots.
+if ! dpkg-query -W -f='${Status}' fonts-noto-color-emoji 2>/dev/null | grep -q 'ok installed'; then
+    log "installing Debian's fonts-noto-color-emoji (first run only)"
+    apt_install fonts-noto-color-emoji
+fi
 
 # --- node and npm -----------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 #
 # On a fresh Debian machine with Rust installed, it installs what the tests need (curl,
 # redis-server, Go to build FerretDB (Debian's, then Go 1.24 through it), cargo-lambda,
-# aws-sam-cli and cfn-lint from PyPI), checks formatting and lints, then runs every test of
+# aws-sam-cli and cfn-lint from PyPI, Debian's chromium and node with playwright-core from npm),
+# checks formatting and lints, then runs every test of
 # the workspace against the embedded store and against real servers: a redis-server and FerretDB v1.24.2 (MongoDB wire
 # protocol, SQLite backend), started on loopback ports of their own by
 # scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
@@ -38,6 +39,11 @@ fi
 # the SAM template checks.
 eval "$(scripts/platform-tools.sh)"
 export DS_PLATFORM_BIN DS_CARGO_LAMBDA DS_SAM DS_CFN_LINT
+
+# Debian's chromium (with a colour emoji font), node and playwright-core (npm, cached): the
+# browser tests of the web pages (tests/browser, run by adapters/{local,openfaas}/tests).
+eval "$(scripts/browser-tools.sh)"
+export DS_CHROMIUM DS_PLAYWRIGHT
 
 # A one-off build: incremental caches would only add disk (~1.3 GB) on a clean checkout.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

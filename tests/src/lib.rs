@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 pub mod access;
+pub mod browser;
 pub mod flows;
 pub mod processes;
 

@@ -203,6 +203,7 @@ pub async fn launch(
     let dsb = dsb::router(registry, Duration::from_secs(20));
     let app = axum::Router::new()
         .route("/function/{name}", any(forward))
+        .route("/function/{name}/", any(forward))
         .route("/function/{name}/{*rest}", any(forward_path))
         .with_state(gateway)
         .merge(dsb);
@@ -226,7 +227,8 @@ pub async fn launch(
 }
 
 /// What the OpenFaaS gateway does for `/function/<name>`: forward the call, headers and all,
-/// appending the caller's address to `X-Forwarded-For`.
+/// appending the caller's address to `X-Forwarded-For` and saying the host it was asked for in
+/// `X-Forwarded-Host`.
 async fn forward(
     gateway: State<Arc<Gateway>>,
     Path(name): Path<String>,
@@ -274,6 +276,9 @@ async fn forward_to(
         if key != "host" && key != "content-length" && key != "x-forwarded-for" {
             request = request.header(key, value);
         }
+    }
+    if let Some(host) = parts.headers.get("host") {
+        request = request.header("x-forwarded-host", host);
     }
     let forwarded = parts
         .headers

@@ -24,3 +24,19 @@ async fn the_authorization_matrix_holds_across_processes() {
     let base = net.base_url().expect("an HTTP deployment");
     run_matrix(&Target::new(base, deathstar_tests::TEST_SECRET)).await;
 }
+
+/// ds-net's pages as OpenFaaS serves them: their own process behind the gateway, at
+/// `/function/ds-net/`, every page calling the functions' processes through the gateway, in
+/// `DS_AUTH=required`. The whole browser scenario (tests/browser/scenario.mjs).
+#[tokio::test]
+async fn the_browser_scenario_runs_through_the_gateway() {
+    if !deathstar_tests::browser::available() {
+        return;
+    }
+    let mode = deathstar_handlers::AuthMode::Required;
+    let Some(net) = processes::one_per_function_in(BIN, mode).await else {
+        return;
+    };
+    let base = net.base_url().expect("an HTTP deployment");
+    deathstar_tests::browser::run_scenario(&format!("{base}/function/ds-net/"), None).await;
+}

@@ -74,7 +74,7 @@ pub struct Common {
     #[arg(long, env = "DS_FSYNC", default_value = "100ms")]
     pub fsync: embedded::Sync,
     /// Origins (`https://social.example`) whose pages may send the browser routes (`/api/`)
-    /// state-changing requests, besides the server's own; comma-separated.
+    /// and ds-net's forms state-changing requests, besides the server's own; comma-separated.
     #[arg(long, env = "DS_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// Mark the login cookie `Secure` (HTTPS only): set it when clients reach the server by TLS.

@@ -85,14 +85,23 @@ async fn same_site_only(State(dsb): State<Arc<Dsb>>, request: Request, next: Nex
 }
 
 /// Whether `headers` say a page of a site other than this server's and `allowed`'s sent them.
+/// The server is the request's `Host`, or the `X-Forwarded-Host` a proxy in front (OpenFaaS's
+/// gateway) set: a page cannot make a browser send that header, so it cannot pass as either.
 pub fn cross_site(headers: &HeaderMap, allowed: &[String]) -> bool {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     match text(header::ORIGIN.as_str()) {
         Some(origin) => {
-            let own = text(header::HOST.as_str()).is_some_and(|host| {
-                origin.split_once("://").is_some_and(|(scheme, authority)| {
-                    matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host)
-                })
+            let authority = origin
+                .split_once("://")
+                .filter(|(scheme, _)| matches!(*scheme, "http" | "https"))
+                .map(|(_, authority)| authority);
+            let forwarded =
+                text("x-forwarded-host").map(|hosts| hosts.split(',').next().unwrap_or("").trim());
+            let own = authority.is_some_and(|authority| {
+                [text(header::HOST.as_str()), forwarded]
+                    .into_iter()
+                    .flatten()
+                    .any(|host| authority.eq_ignore_ascii_case(host))
             });
             !own && !allowed.iter().any(|a| a.eq_ignore_ascii_case(origin))
         }
@@ -273,6 +282,32 @@ fn edge_list<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_of_this_site_when_its_origin_is_the_host_or_the_proxys_forwarded_host() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, HeaderValue::from_str(value).unwrap());
+            }
+            map
+        };
+        let own = headers(&[("origin", "http://ds.test"), ("host", "ds.test")]);
+        assert!(!cross_site(&own, &[]));
+        let proxied = headers(&[
+            ("origin", "https://social.example"),
+            ("host", "10.0.0.7:8082"),
+            ("x-forwarded-host", "social.example, inner"),
+        ]);
+        assert!(!cross_site(&proxied, &[]));
+        let other = headers(&[("origin", "https://evil.example"), ("host", "ds.test")]);
+        assert!(cross_site(&other, &[]));
+        assert!(!cross_site(&other, &["https://evil.example".to_owned()]));
+        let scheme = headers(&[("origin", "ftp://ds.test"), ("host", "ds.test")]);
+        assert!(cross_site(&scheme, &[]));
+        let fetched = headers(&[("sec-fetch-site", "cross-site")]);
+        assert!(cross_site(&fetched, &[]) && !cross_site(&HeaderMap::new(), &[]));
+    }
 
     #[test]
     fn usernames_are_escaped_in_the_redirect() {
