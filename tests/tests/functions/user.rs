@@ -210,7 +210,7 @@ async fn get_user_id_refuses_a_missing_or_mistyped_username(net: Net) {
 async fn get_users_returns_the_public_part_of_each_known_id_in_order(net: Net) {
     let alice = net.register("alice").await;
     let bob = net.register("bob").await;
-    let unknown = "9999999999";
+    let unknown = "0".repeat(32);
     let found = net
         .ok(
             "user-service-get-users",
@@ -229,13 +229,21 @@ async fn get_users_returns_the_public_part_of_each_known_id_in_order(net: Net) {
 }
 
 async fn get_users_refuses_too_many_or_malformed_ids(net: Net) {
-    let ids: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    let ids: Vec<String> = (0..101).map(|i| format!("{i:032x}")).collect();
     refused(
         &net,
         "user-service-get-users",
         json!({"user_ids": ids}),
         "InvalidFieldError",
         "user_ids",
+    )
+    .await;
+    refused(
+        &net,
+        "user-service-get-users",
+        json!({"user_ids": ["9999"]}),
+        "InvalidFieldError",
+        "user_ids[0]",
     )
     .await;
     refused(
