@@ -2,8 +2,8 @@
 //!
 //! A function calling another over the network (the OpenFaaS gateway, Lambda Invoke) signs the
 //! call: an HMAC-SHA256, with a key derived from the deployment's secret, over the callee's
-//! name, a digest of the exact body bytes, the deadline it passes on, the time of issue and the
-//! end user's login token. The callee recomputes it over what it received: another body,
+//! name, a digest of the exact body bytes, the deadline it passes on, the time of issue, the
+//! end user's login token and the end client's address (login throttling counts by it). The callee recomputes it over what it received: another body,
 //! another callee, a longer deadline or another user's token make it fail, and it is good for
 //! [`VALIDITY`] only, so a recorded call cannot be replayed later. (Within that window the very
 //! same call can be repeated; every internal write it could repeat is keyed by an id it carries,
@@ -39,6 +39,8 @@ pub struct SignedCall<'a> {
     pub deadline_ms: Option<u64>,
     /// The end user's login token passed on, if any.
     pub auth_token: Option<&'a str>,
+    /// The end client's address passed on, as sent, if any.
+    pub client: Option<&'a str>,
 }
 
 /// Why a proof was refused.
@@ -46,7 +48,9 @@ pub struct SignedCall<'a> {
 pub enum ProofError {
     #[error("malformed call proof")]
     Malformed,
-    #[error("the call proof does not match this call (another body, callee, deadline or user)")]
+    #[error(
+        "the call proof does not match this call (another body, callee, deadline, user or client)"
+    )]
     Mismatch,
     #[error("the call proof has expired (older than {}s): a replayed call", VALIDITY.as_secs())]
     Expired,
@@ -111,6 +115,7 @@ fn mac(key: &AuthKey, call: &SignedCall<'_>, issued_ms: u64) -> hmac::Hmac<Sha25
         deadline.as_deref().unwrap_or("-").as_bytes(),
         issued_ms.to_string().as_bytes(),
         token.as_ref().map_or(b"-".as_slice(), |t| t.as_slice()),
+        call.client.unwrap_or("-").as_bytes(),
     ] {
         mac.update(&(field.len() as u32).to_be_bytes());
         mac.update(field);
@@ -145,6 +150,7 @@ mod tests {
             body,
             deadline_ms: Some(900),
             auth_token: Some("a.b.c"),
+            client: Some("203.0.113.7"),
         }
     }
 
@@ -176,6 +182,14 @@ mod tests {
             },
             SignedCall {
                 auth_token: None,
+                ..call(b"{}")
+            },
+            SignedCall {
+                client: Some("198.51.100.1"),
+                ..call(b"{}")
+            },
+            SignedCall {
+                client: None,
                 ..call(b"{}")
             },
         ];

@@ -187,6 +187,7 @@ impl Target {
                 body,
                 deadline_ms: Some(DEADLINE),
                 auth_token: None,
+                client: None,
             };
             proof::sign_at(key, &call, issued_ms)
         };

@@ -68,6 +68,10 @@ pub const CALL_PROOF: &str = "x-ds-call-proof";
 /// DeathStarBench's cookie holding the login token (its `/api/` routes and web pages).
 pub const LOGIN_COOKIE: &str = "login_token";
 
+/// The end client's address, passed on by a function to another in another process: believed
+/// only with a valid call proof, which covers it ([`proven_client`]).
+pub const CLIENT: &str = "x-ds-client";
+
 /// The context of an incoming request: a new span of the caller's trace (or a new trace), its
 /// deadline (the caller's, if sooner than `timeout`), and who it acts for, from a bearer token
 /// verified with `auth`. The caller is a client until its proof is checked ([`caller`]).
@@ -127,11 +131,16 @@ pub fn stamp(
     if let Some(token) = &meta.auth_token {
         headers.push((header::AUTHORIZATION.as_str(), format!("Bearer {token}")));
     }
+    let client = meta.client.map(|ip| ip.to_string());
+    if let Some(ip) = &client {
+        headers.push((CLIENT, ip.clone()));
+    }
     let call = SignedCall {
         function,
         body,
         deadline_ms,
         auth_token: meta.auth_token.as_deref(),
+        client: client.as_deref(),
     };
     headers.push((CALL_PROOF, proof::sign(key, &call)));
     headers
@@ -155,10 +164,20 @@ pub fn caller(headers: &HeaderMap, function: &str, body: &[u8], key: &AuthKey) -
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok()),
         auth_token: bearer_token(headers),
+        client: headers.get(CLIENT).and_then(|v| v.to_str().ok()),
     };
     match proof::verify(key, value, &call) {
         Ok(()) => Caller::Function,
         Err(refused) => Caller::BadProof(refused),
+    }
+}
+
+/// The end client's address a function passed on ([`CLIENT`]), for a call whose proof held
+/// ([`caller`] is [`Caller::Function`]): the proof covers it, so no client can set it.
+pub fn proven_client(headers: &HeaderMap, caller: &Caller) -> Option<IpAddr> {
+    match caller {
+        Caller::Function => headers.get(CLIENT)?.to_str().ok()?.parse().ok(),
+        Caller::Client | Caller::BadProof(_) => None,
     }
 }
 
@@ -310,6 +329,28 @@ mod tests {
             caller(&HeaderMap::new(), "store-post", b"{}", &key),
             Caller::Client
         );
+    }
+
+    /// The end client's address crosses processes with the proof, and only with it.
+    #[test]
+    fn the_end_clients_address_is_believed_only_with_its_proof() {
+        let key = AuthKey::new("k");
+        let meta = CallMeta {
+            client: Some("203.0.113.9".parse().unwrap()),
+            ..CallMeta::root()
+        };
+        let sent = headers(stamp(&meta, "user-service-login", b"{}", &key));
+        let proven = caller(&sent, "user-service-login", b"{}", &key);
+        assert_eq!(proven, Caller::Function);
+        assert_eq!(proven_client(&sent, &proven), meta.client);
+        let mut spoofed = sent.clone();
+        spoofed.insert(CLIENT, HeaderValue::from_static("198.51.100.1"));
+        let refused = caller(&spoofed, "user-service-login", b"{}", &key);
+        assert_eq!(refused, Caller::BadProof(ProofError::Mismatch));
+        assert_eq!(proven_client(&spoofed, &refused), None);
+        let mut unproven = HeaderMap::new();
+        unproven.insert(CLIENT, HeaderValue::from_static("198.51.100.1"));
+        assert_eq!(proven_client(&unproven, &Caller::Client), None);
     }
 
     #[test]

@@ -312,6 +312,10 @@ async fn invoke(
             Err(refusal) => refused(refusal),
             Ok(body) => {
                 meta.caller = context::caller(headers, &name, &body, shared.registry.auth());
+                // A function passing on its client's address: that client, not the function.
+                if let Some(client) = context::proven_client(headers, &meta.caller) {
+                    meta.client = Some(client);
+                }
                 match shared.registry.call_wire(&name, &body, meta) {
                     Some(call) => call.await,
                     None => unknown(),

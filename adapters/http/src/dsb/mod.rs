@@ -121,12 +121,10 @@ impl FromRequestParts<Arc<Dsb>> for Call {
         dsb: &Arc<Dsb>,
     ) -> Result<Self, Self::Rejection> {
         let auth = dsb.registry.auth();
-        let headers = &parts.headers;
-        Ok(Call(crate::context::read_browser(
-            headers,
-            dsb.timeout,
-            auth,
-        )))
+        let mut meta = crate::context::read_browser(&parts.headers, dsb.timeout, auth);
+        // The client login throttling counts, as for `/function/`.
+        meta.client = crate::context::client(&parts.extensions);
+        Ok(Call(meta))
     }
 }
 
