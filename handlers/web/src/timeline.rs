@@ -47,7 +47,7 @@ pub(crate) async fn home(
     let main = html! {
         h1 { "Home" }
         (compose_box(&visitor))
-        h2 { "From people you follow" }
+        h2 { "From people you follow, and mentions of you" }
         @if posts.is_empty() && page_number == Page::FIRST {
             p.empty {
                 "Nothing here yet. Follow people from their profile or from "

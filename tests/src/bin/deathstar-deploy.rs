@@ -2,9 +2,10 @@
 //! Kubernetes: every function in a `deathstar-openfaas` process of its own on a loopback port
 //! (or, with `--fused`, compose's call tree in one process), and a stand-in gateway on
 //! `--listen` that routes `/function/<name>` to them and serves DeathStarBench's `/wrk2-api/`
-//! and `/api/` routes through them. Functions call each other through the gateway. The
-//! processes share MongoDB and Redis: `MONGO_URI`, `REDIS_SERVER`, `REDIS_PORT` must be set
-//! (`scripts/with-services.sh` starts throwaway ones). Stops, with its processes, on Ctrl-C.
+//! and `/api/` routes through them; ds-net's pages are at `/function/ds-net/`. Functions
+//! call each other through the gateway. The processes share MongoDB and Redis: `MONGO_URI`,
+//! `REDIS_SERVER`, `REDIS_PORT` must be set (`scripts/with-services.sh` starts throwaway ones).
+//! Stops, with its processes, on Ctrl-C.
 //!
 //! ```sh
 //! cargo build --release -p deathstar-openfaas -p deathstar-tests
@@ -71,13 +72,13 @@ async fn main() -> std::process::ExitCode {
     let count = groups.len();
     let deployment = processes::launch(&bin, groups, &config, &secret, mode, listener).await;
     eprintln!(
-        "deathstar-deploy: {count} processes ({}, DS_AUTH={mode}), gateway at {}; Ctrl-C stops them",
+        "deathstar-deploy: {count} processes ({}, DS_AUTH={mode}), gateway at {url}, the web pages at {url}/function/ds-net/; Ctrl-C stops them",
         if fused {
             "compose fused"
         } else {
             "one per function"
         },
-        deployment.gateway_url
+        url = deployment.gateway_url
     );
     let _ = tokio::signal::ctrl_c().await;
     drop(deployment);
