@@ -177,8 +177,14 @@ async function checkPost(page, where) {
   check((await url.getAttribute('rel')).includes('noopener'), 'the URL link lacks rel=noopener');
   const picture = post.locator('.post-media img');
   await picture.scrollIntoViewIfNeeded();
-  const loaded = await picture.evaluate((img) => img.complete && img.naturalWidth === 480);
-  check(loaded, `the image did not load ${where}`);
+  // Waits for it: a cold function can take a while to answer.
+  const width = await picture.evaluate((img) => (img.complete && img.naturalWidth > 0
+    ? img.naturalWidth
+    : new Promise((resolve) => {
+      img.addEventListener('load', () => resolve(img.naturalWidth));
+      img.addEventListener('error', () => resolve(0));
+    })));
+  check(width === 480, `the image did not load ${where} (width ${width}): ${page.problems.join('; ')}`);
   check(/just now|seconds? ago|minutes? ago/.test(await post.locator('time').innerText()), 'no relative time');
 }
 

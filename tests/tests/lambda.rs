@@ -75,6 +75,14 @@ async fn an_empty_auth_secret_is_refused_at_start_up() {
 }
 
 async fn watch() -> Option<Net> {
+    let (watch, endpoint) = start_watch().await?;
+    // The test calls functions the way they call each other.
+    let invoker = aws_invoker(&endpoint).await;
+    Some(Net::via_invoker(Arc::new(invoker), vec![Box::new(watch)]))
+}
+
+/// `cargo lambda watch` serving every bootstrap, and its address.
+async fn start_watch() -> Option<(Watch, String)> {
     let config = Backend::MongoRedis.config()?;
     let Ok(platform_bin) = std::env::var("DS_PLATFORM_BIN") else {
         let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
@@ -122,6 +130,8 @@ async fn watch() -> Option<Net> {
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         .env("RUST_LOG", "warn")
+        // watch strips `/lambda-url/ds-net` before the pages see the path.
+        .env("DS_WEB_BASE", "/lambda-url/ds-net")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
@@ -135,9 +145,21 @@ async fn watch() -> Option<Net> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    // The test calls functions the way they call each other.
-    let invoker = aws_invoker(&endpoint).await;
-    Some(Net::via_invoker(Arc::new(invoker), vec![Box::new(watch)]))
+    Some((watch, endpoint))
+}
+
+/// The `ds-net` bootstrap's pages at its Function URL under `cargo lambda watch`, every page
+/// calling the other bootstraps through the Invoke API, in `DS_AUTH=required`: the whole
+/// browser scenario (tests/browser/scenario.mjs).
+#[tokio::test]
+async fn the_browser_scenario_runs_on_cargo_lambda_watch() {
+    if !deathstar_tests::browser::available() {
+        return;
+    }
+    let Some((_watch, endpoint)) = start_watch().await else {
+        return;
+    };
+    deathstar_tests::browser::run_scenario(&format!("{endpoint}/lambda-url/ds-net/"), None).await;
 }
 
 /// The bootstraps' Invoke API, called as a function of the deployment calls it: its calls carry

@@ -37,6 +37,10 @@ struct Args {
     /// Other functions to host in this process (comma-separated): a fused group.
     #[arg(long, env = "DS_FUNCTIONS", default_value = "")]
     functions: String,
+    /// The `ds-net` bootstrap: the path a proxy in front strips before the pages see it (e.g.
+    /// `/lambda-url/ds-net` under `cargo lambda watch`); empty for a Function URL.
+    #[arg(long, env = "DS_WEB_BASE", default_value = "")]
+    web_base: String,
     #[command(flatten)]
     common: Common,
 }
@@ -80,7 +84,7 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
-    let app = app(registry, common, function).layer(axum::middleware::map_request(client_address));
+    let app = app(registry, &args, function).layer(axum::middleware::map_request(client_address));
     lambda_http::run(app).await
 }
 
@@ -103,11 +107,12 @@ async fn client_address(mut request: axum::extract::Request) -> axum::extract::R
 }
 
 /// What the bootstrap of `function` serves: the function, or the pages of `ds-net`.
-fn app(registry: Registry, common: &Common, function: &'static str) -> axum::Router {
+fn app(registry: Registry, args: &Args, function: &'static str) -> axum::Router {
+    let common = &args.common;
     if function != PAGES {
         return router(registry, options(common, function));
     }
-    let pages = deathstar_web::site(registry.clone(), common.web_options(""));
+    let pages = deathstar_web::site(registry.clone(), common.web_options(&args.web_base));
     let options = HttpOptions {
         body_limit: BODY_LIMIT,
         ..common.http_options()
@@ -208,7 +213,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let stores = Stores::embedded(dir.path()).unwrap();
         let registry = Registry::in_process(stores, AuthKey::new("k"));
-        let common = Args::parse_from(["ds-net"]).common;
+        let args = Args::parse_from(["ds-net"]);
         for (path, link) in [
             ("/", "/signup"),
             ("/function/ds-net/login", "/function/ds-net/signup"),
@@ -224,7 +229,7 @@ mod tests {
             event["requestContext"]["http"]["method"] = "GET".into();
             event["body"] = serde_json::Value::Null;
             let request = lambda_http::request::from_str(&event.to_string()).expect("a v2 event");
-            let response = app(registry.clone(), &common, PAGES)
+            let response = app(registry.clone(), &args, PAGES)
                 .oneshot(request)
                 .await
                 .unwrap();
