@@ -460,3 +460,90 @@ async fn the_home_timeline_pages_twenty_posts_at_a_time_newest_first() {
     assert!(second.contains("post number 1.") && second.contains(r#"href="/" rel="prev""#));
     assert!(second.contains("just now"));
 }
+
+/// Whatever a client sends a page — garbage forms, invalid UTF-8, broken multipart, odd paths
+/// and queries — gets an answer below 500, and the site keeps answering.
+#[tokio::test]
+async fn every_page_answers_bad_input_without_a_server_error() {
+    let site = Site::new();
+    let ann = site.sign_up("ann").await;
+    let token = site.get("/", &ann).await.form_token();
+    let raw = |method: &str, path: &str, content_type: &str, body: Vec<u8>| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "ds.test")
+            .header(header::ORIGIN, "http://ds.test")
+            .header(header::COOKIE, ann.as_str())
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let form = "application/x-www-form-urlencoded";
+    let bodies: Vec<Vec<u8>> = vec![
+        vec![],
+        b"\xff\xfe\x00garbage".to_vec(),
+        b"username=%ZZ&password=%&&&==".to_vec(),
+        format!("username={}&password=x", "a".repeat(100_000)).into_bytes(),
+        format!("username=bob&form_token={token}&username=cat").into_bytes(),
+        "first_name=\u{202e}evil&last_name=😀&username=عربي&password=x"
+            .as_bytes()
+            .to_vec(),
+    ];
+    for path in [
+        "/login",
+        "/signup",
+        "/logout",
+        "/follow",
+        "/unfollow",
+        "/compose",
+    ] {
+        for body in &bodies {
+            let answer = site.send(raw("POST", path, form, body.clone())).await;
+            assert!(
+                answer.status.as_u16() < 500,
+                "POST {path} {body:?}: {}",
+                answer.status
+            );
+        }
+    }
+    let multipart = [
+        ("multipart/form-data", b"--x\r\n".to_vec()),
+        ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\n".to_vec()),
+        ("multipart/form-data; boundary=x", b"no parts at all".to_vec()),
+        ("multipart/form-data; boundary=x", [b"--x\r\nContent-Disposition: form-data; name=\"media\"; filename=\"a.png\"\r\n\r\n".as_slice(), &[0u8; 100_000], b"\r\n--x--\r\n"].concat()),
+    ];
+    for (content_type, body) in multipart {
+        let answer = site.send(raw("POST", "/compose", content_type, body)).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "compose {content_type}: {}",
+            answer.status
+        );
+    }
+    for path in [
+        "/?page=-1",
+        "/?page=99999999999999999999999",
+        "/?page=%ff",
+        "/profile/%ff%fe",
+        "/profile/%00",
+        "/profile/a%2Fb/followers",
+        &format!("/profile/{}", "x".repeat(5_000)),
+        "/media/..%2F..%2Fetc%2Fpasswd",
+        "/media/",
+        "/assets/..%2Fsrc%2Flib.rs",
+        "/function/ds-net/profile/%ff",
+    ] {
+        let answer = site.get(path, &ann).await;
+        assert!(
+            answer.status.as_u16() < 500,
+            "GET {path}: {}",
+            answer.status
+        );
+    }
+    // A body past the edge's limit is refused before any page reads it.
+    let huge = vec![b'a'; HttpOptions::default().body_limit + 1];
+    let answer = site.send(raw("POST", "/login", form, huge)).await;
+    assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(site.get("/", &ann).await.status, StatusCode::OK);
+}

@@ -1,6 +1,6 @@
 // ds-net's only script, and pages work without it: it says how much room a post has left
-// (the server counts UTF-8 bytes, as the compose function does) and keeps a form from being
-// sent twice by a double click.
+// (the server counts UTF-8 bytes, as the compose function does), refuses a file larger than
+// the server takes before it is sent, and keeps a form from being sent twice by a double click.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -16,6 +16,16 @@ document.addEventListener("DOMContentLoaded", () => {
     };
     text.addEventListener("input", update);
     update();
+  }
+  const media = document.getElementById("post-media");
+  if (media) {
+    const limit = Number(media.dataset.maxBytes) || Infinity;
+    media.addEventListener("change", () => {
+      const file = media.files[0];
+      const tooBig = file && file.size > limit;
+      media.setCustomValidity(tooBig ? `This file is larger than ${Math.floor(limit / 1048576)} MiB.` : "");
+      if (tooBig) media.reportValidity();
+    });
   }
   for (const form of document.querySelectorAll("form")) {
     form.addEventListener("submit", () => {

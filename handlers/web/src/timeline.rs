@@ -9,7 +9,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use deathstar_handlers::functions::HomeTimelineReadFrontend;
 use deathstar_handlers::functions::compose::{ComposePostFrontend, ComposePostInput};
-use deathstar_handlers::functions::media::{UploadMediaFile, UploadMediaFileInput};
+use deathstar_handlers::functions::media::{
+    MAX_MEDIA_BYTES, UploadMediaFile, UploadMediaFileInput,
+};
 use deathstar_handlers::functions::timeline::ReadTimelineInput;
 use deathstar_handlers::model::Post;
 use deathstar_handlers::validate::MAX_TEXT_BYTES;
@@ -75,7 +77,8 @@ fn compose_box(visitor: &Visitor) -> Markup {
                 aria-describedby="post-counter" {}
             div.compose-actions {
                 label for="post-media" { "Image or video (optional)" }
-                input #post-media type="file" name="media" accept="image/*,video/*";
+                input #post-media type="file" name="media" accept="image/*,video/*"
+                    data-max-bytes=(MAX_MEDIA_BYTES);
                 span.counter #post-counter aria-live="polite" {}
                 button.primary type="submit" { "Post" }
             }
