@@ -57,7 +57,7 @@ pub(crate) fn login_form(
 /// `POST /login`: checks the password, sets the cookie and goes home.
 pub(crate) async fn login(visitor: Visitor, body: Bytes) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
-    if let Err(refused) = visitor.check_form(&form, false) {
+    if let Err(refused) = visitor.check_same_site() {
         return refused;
     }
     let (username, password) = (field(&form, "username"), field(&form, "password"));
@@ -134,7 +134,7 @@ fn signup_form(
 /// `POST /signup`: registers the user, then logs them in.
 pub(crate) async fn signup(visitor: Visitor, body: Bytes) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
-    if let Err(refused) = visitor.check_form(&form, false) {
+    if let Err(refused) = visitor.check_same_site() {
         return refused;
     }
     let input = RegisterUserInput {
@@ -163,7 +163,7 @@ pub(crate) async fn signup(visitor: Visitor, body: Bytes) -> Response {
 /// valid until it expires (tokens are not stored); the browser no longer sends it.
 pub(crate) async fn logout(visitor: Visitor, body: Bytes) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
-    if let Err(refused) = visitor.check_form(&form, true) {
+    if let Err(refused) = visitor.check_form(&form) {
         return refused;
     }
     let mut response = visitor.redirect("/");

@@ -251,8 +251,8 @@ enum Change {
 
 async fn change(visitor: Visitor, body: Bytes, change: Change) -> Response {
     let form = parse_form(&String::from_utf8_lossy(&body));
-    let me = match visitor.check_form(&form, true) {
-        Ok(me) => me.expect("a logged-in form has its user"),
+    let me = match visitor.check_form(&form) {
+        Ok(me) => me,
         Err(refused) => return refused,
     };
     let followee = field(&form, "username").trim().trim_start_matches('@');

@@ -118,8 +118,8 @@ pub(crate) async fn compose(visitor: Visitor, mut multipart: Multipart) -> Respo
             }
         }
     }
-    let me = match visitor.check_form(&fields, true) {
-        Ok(me) => me.expect("a logged-in form has its user").clone(),
+    let me = match visitor.check_form(&fields) {
+        Ok(me) => me.clone(),
         Err(refused) => return refused,
     };
     let (mut media_ids, mut media_types) = (None, None);

@@ -82,23 +82,23 @@ impl Visitor {
         self.me.as_ref().ok_or_else(|| self.redirect("/login"))
     }
 
-    /// Refuses a form that a page of another site sent, or (`needs_login`) one that does not
-    /// carry this login's form token; with `needs_login`, the logged-in user.
-    pub fn check_form(
-        &self,
-        form: &Form,
-        needs_login: bool,
-    ) -> Result<Option<&Principal>, Response> {
-        if self.cross_site {
-            return Err(self.error(
+    /// Refuses a form that a page of another site sent (login and sign-up forms, which no
+    /// login has yet).
+    pub fn check_same_site(&self) -> Result<(), Response> {
+        match self.cross_site {
+            false => Ok(()),
+            true => Err(self.error(
                 StatusCode::FORBIDDEN,
                 "Not sent from this site",
                 "A page of another site tried to send this form. Nothing was changed.",
-            ));
+            )),
         }
-        if !needs_login {
-            return Ok(self.me.as_ref());
-        }
+    }
+
+    /// The logged-in user a form acts for: refused if a page of another site sent it, or if
+    /// it does not carry this login's form token.
+    pub fn check_form(&self, form: &Form) -> Result<&Principal, Response> {
+        self.check_same_site()?;
         let me = self.signed_in()?;
         let presented = form.get(FORM_TOKEN_FIELD).map(String::as_str).unwrap_or("");
         let valid = self.login_token.as_deref().is_some_and(|token| {
@@ -108,7 +108,7 @@ impl Visitor {
                 .form_token_matches(token, presented)
         });
         match valid {
-            true => Ok(Some(me)),
+            true => Ok(me),
             false => Err(self.error(
                 StatusCode::FORBIDDEN,
                 "This form has expired",
