@@ -97,6 +97,18 @@ pub(crate) async fn call<F: Function>(
     meta: &CallMeta,
     input: F::Input,
 ) -> Result<F::Output, CalleeFailure> {
+    let started = std::time::Instant::now();
+    let (result, transport) = call_by::<F>(registry, meta, input).await;
+    crate::metrics::metrics().call(F::NAME, transport, started.elapsed());
+    result
+}
+
+/// [`call`], and how the call travelled: `in_process`, or the remote invoker's transport.
+async fn call_by<F: Function>(
+    registry: &Registry,
+    meta: &CallMeta,
+    input: F::Input,
+) -> (Result<F::Output, CalleeFailure>, &'static str) {
     let hosted = registry
         .function(F::NAME)
         .and_then(|hosted| hosted.as_any().downcast_ref::<Hosted<F>>());
@@ -105,10 +117,26 @@ pub(crate) async fn call<F: Function>(
         // Boxed: unboxed, every caller's future would hold its whole call tree's futures
         // (compose's is deeper than the compiler's type-layout limit).
         let run: BoxFuture<'_, _> = Box::pin(hosted.run(&ctx, || Ok(input)));
-        return run
+        let result = run
             .await
             .map_err(|error| CalleeFailure::of_reply(F::NAME, Reply::error(error, F::ERROR)));
+        return (result, IN_PROCESS);
     }
+    let transport = registry
+        .remote()
+        .map_or(IN_PROCESS, |remote| remote.transport());
+    (remote_call::<F>(registry, meta, input).await, transport)
+}
+
+/// The `transport` label of a call that stays in its process.
+const IN_PROCESS: &str = "in_process";
+
+/// [`call`] through the registry's remote invoker, as JSON.
+async fn remote_call<F: Function>(
+    registry: &Registry,
+    meta: &CallMeta,
+    input: F::Input,
+) -> Result<F::Output, CalleeFailure> {
     let body = serde_json::to_value(&input)
         .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
     let reply = registry
@@ -164,6 +192,7 @@ impl<F: Function> Hosted<F> {
         ctx: &Ctx,
         decode: impl FnOnce() -> Result<F::Input, FunctionError>,
     ) -> Result<F::Output, FunctionError> {
+        let started = std::time::Instant::now();
         let run = async {
             let mode = ctx.registry.auth_mode();
             access::admit::<F>(mode, &ctx.meta)?;
@@ -185,6 +214,10 @@ impl<F: Function> Hosted<F> {
         {
             tracing::warn!(function = F::NAME, trace_id = %ctx.meta.trace_id(), %error, "function failed");
         }
+        let code = result
+            .as_ref()
+            .map_or_else(FunctionError::http_status, |_| 200);
+        crate::metrics::metrics().invocation(F::NAME, code, started.elapsed());
         result
     }
 }

@@ -28,4 +28,9 @@ pub type Invoked<'a> = BoxFuture<'a, Result<Reply, InvokeError>>;
 /// Calls a function by name, with a JSON body and the call's context.
 pub trait Invoker: Send + Sync + 'static {
     fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a>;
+
+    /// How its calls travel, for metrics (`gateway`, `lambda`).
+    fn transport(&self) -> &'static str {
+        "remote"
+    }
 }

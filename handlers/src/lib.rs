@@ -25,6 +25,7 @@ pub mod ids;
 pub mod integer;
 pub mod invocation;
 pub mod invoker;
+pub mod metrics;
 pub mod model;
 pub mod openapi;
 pub mod password;

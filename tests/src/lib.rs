@@ -22,6 +22,7 @@ pub mod access;
 pub mod browser;
 pub mod flows;
 pub mod processes;
+pub mod scrape;
 
 pub use serde_json;
 

@@ -109,6 +109,10 @@ fn failed(function: &str, error: reqwest::Error) -> InvokeError {
 }
 
 impl Invoker for GatewayInvoker {
+    fn transport(&self) -> &'static str {
+        "gateway"
+    }
+
     fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a> {
         Box::pin(async move {
             let timeout = match meta.deadline {

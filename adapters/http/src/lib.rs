@@ -175,6 +175,7 @@ fn function_routes(shared: Arc<Shared>) -> Router {
         // GET and POST, as the README promises; any other method is a 405 with `Allow`.
         .route("/function/{name}", get(invoke).post(invoke))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi))
         .with_state(shared)
 }
@@ -200,6 +201,13 @@ async fn openapi(State(shared): State<Arc<Shared>>) -> Response {
         HeaderValue::from_static("application/json"),
     )];
     (StatusCode::OK, headers, body.clone()).into_response()
+}
+
+/// `GET /metrics`: the process's metrics ([`deathstar_handlers::metrics`]), for Prometheus.
+async fn metrics() -> Response {
+    use deathstar_handlers::metrics;
+    let headers = [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)];
+    (StatusCode::OK, headers, metrics::metrics().encode()).into_response()
 }
 
 /// What every request passes before its route: the concurrency limit, and the deadline of the
@@ -251,9 +259,9 @@ impl Admission {
 /// Runs the request if a permit is free, holding it until the response is built; sheds it
 /// otherwise, without reading its body or touching storage. `/healthz` is never shed: an
 /// overloaded process is alive, and a failed health check would have it restarted, losing the
-/// requests it holds.
+/// requests it holds; nor is `/metrics`, which shows the overload.
 async fn admit(State(admission): State<Admission>, request: Request, next: Next) -> Response {
-    if request.uri().path() == "/healthz" {
+    if matches!(request.uri().path(), "/healthz" | "/metrics") {
         return next.run(request).await;
     }
     // Held until the response is built; `None` when there is no limit.
@@ -265,13 +273,31 @@ async fn admit(State(admission): State<Admission>, request: Request, next: Next)
                 let trace_id = context::trace(request.headers()).trace_id.to_string();
                 // Debug, not info: a line per shed request would cost the CPU that is short.
                 tracing::debug!(path = %request.uri().path(), trace_id = %trace_id, "shed");
+                deathstar_handlers::metrics::metrics().shed();
                 return Refusal::Overloaded { limit: *limit }.response(&trace_id);
             }
         },
     };
+    let _in_flight = InFlight::enter();
     match admission.within_deadline(request).await {
         Ok(request) => next.run(request).await,
         Err(refused) => refused,
+    }
+}
+
+/// One request counted in `deathstar_http_requests_in_flight` while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> InFlight {
+        deathstar_handlers::metrics::metrics().in_flight().inc();
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        deathstar_handlers::metrics::metrics().in_flight().dec();
     }
 }
 

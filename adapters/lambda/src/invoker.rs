@@ -188,6 +188,10 @@ fn crashed(function: &str, payload: &[u8]) -> Reply {
 }
 
 impl Invoker for LambdaInvoker {
+    fn transport(&self) -> &'static str {
+        "lambda"
+    }
+
     fn invoke<'a>(&'a self, function: &'a str, body: Value, meta: &'a CallMeta) -> Invoked<'a> {
         Box::pin(async move {
             if meta

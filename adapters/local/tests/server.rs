@@ -363,3 +363,57 @@ async fn the_readme_examples_work_as_printed() {
     assert_eq!(home[0]["user_mentions"][0]["username"], "bob");
     server.interrupt();
 }
+
+/// `GET /metrics` after a compose: the frontend's invocation, its in-process calls and the
+/// store operations are counted, with their latencies, and the embedded store's log flushes
+/// timed.
+#[tokio::test]
+async fn metrics_count_the_invocations_and_calls_of_a_compose() {
+    use deathstar_tests::scrape::{sample, scrape};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_in(dir.path(), "open").await;
+    let (_, alice) = server
+        .call(
+            "register-user",
+            json!({"username": "alice", "first_name": "A", "last_name": "L", "password": "pw"}),
+        )
+        .await;
+    let alice_id = alice["user"]["user_id"].as_str().unwrap();
+    let (status, _) = server
+        .call(
+            "compose-post-frontend",
+            json!({"user_id": alice_id, "username": "alice", "post_type": 0, "text": "hi https://example.com"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // The log flushes every 100 ms (DS_FSYNC's default).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = scrape(&format!("{}/metrics", server.base)).await;
+    let count =
+        |series: &str| sample(&text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"));
+    let frontend = r#"{function="compose-post-frontend",code="200"}"#;
+    assert_eq!(
+        count(&format!("deathstar_function_invocations_total{frontend}")),
+        1.0
+    );
+    assert_eq!(
+        count(&format!(
+            "deathstar_function_duration_seconds_count{frontend}"
+        )),
+        1.0
+    );
+    for callee in [
+        "text-service-upload-text",
+        "url-shorten-service-upload-urls",
+        "post-storage-service-store-post",
+    ] {
+        let series =
+            format!(r#"deathstar_invoker_calls_total{{callee="{callee}",transport="in_process"}}"#);
+        assert_eq!(count(&series), 1.0, "{series}");
+    }
+    let stored =
+        r#"deathstar_store_operations_total{backend="embedded",store="posts",operation="insert"}"#;
+    assert_eq!(count(stored), 1.0);
+    assert!(count("deathstar_embedded_log_flush_duration_seconds_count") >= 1.0);
+    assert_eq!(count("deathstar_http_requests_shed_total"), 0.0);
+}

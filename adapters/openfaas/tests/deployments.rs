@@ -40,3 +40,41 @@ async fn the_browser_scenario_runs_through_the_gateway() {
     let base = net.base_url().expect("an HTTP deployment");
     deathstar_tests::browser::run_scenario(&format!("{base}/function/ds-net/"), None).await;
 }
+
+/// Each function process serves its own `/metrics` (reached, as on OpenFaaS, through the
+/// gateway at `/function/<name>/metrics`): after a compose, the frontend counts its invocation
+/// and its calls through the gateway, and each callee its own invocation.
+#[tokio::test]
+async fn each_function_process_counts_its_invocations_and_calls() {
+    use deathstar_tests::scrape::{sample, scrape};
+    let Some(net) = processes::one_per_function(BIN).await else {
+        return;
+    };
+    let base = net.base_url().expect("an HTTP deployment").to_owned();
+    let alice = net.register("alice").await;
+    net.compose(&alice, "alice", "hello https://example.com")
+        .await;
+    let frontend = scrape(&format!("{base}/function/compose-post-frontend/metrics")).await;
+    let value = |text: &str, series: &str| {
+        sample(text, series).unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    let invoked =
+        r#"deathstar_function_invocations_total{function="compose-post-frontend",code="200"}"#;
+    assert_eq!(value(&frontend, invoked), 1.0);
+    let called =
+        r#"deathstar_invoker_calls_total{callee="text-service-upload-text",transport="gateway"}"#;
+    assert_eq!(value(&frontend, called), 1.0);
+    let text = scrape(&format!("{base}/function/text-service-upload-text/metrics")).await;
+    let invoked =
+        r#"deathstar_function_invocations_total{function="text-service-upload-text",code="200"}"#;
+    assert_eq!(value(&text, invoked), 1.0);
+    // A process counts only what it hosts.
+    assert!(!text.contains(r#"function="compose-post-frontend""#));
+    let storage = scrape(&format!(
+        "{base}/function/post-storage-service-store-post/metrics"
+    ))
+    .await;
+    let inserted =
+        r#"deathstar_store_operations_total{backend="mongodb",store="posts",operation="insert"}"#;
+    assert_eq!(value(&storage, inserted), 1.0);
+}

@@ -16,6 +16,7 @@
 //! backend failing.
 
 pub mod embedded;
+pub mod measured;
 mod memory_post_cache;
 pub mod order;
 

@@ -291,7 +291,7 @@ fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sy
                 length += buffer.len() as u64;
                 match &flusher {
                     Some(flusher) => flusher.dirty.store(true, Ordering::Release),
-                    None => outcome = file.sync_data().map_err(|e| e.to_string()),
+                    None => outcome = timed_sync(&file).map_err(|e| e.to_string()),
                 }
             }
             // Cut a partial write off, so that later lines do not follow a torn one.
@@ -313,6 +313,14 @@ fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sy
     }
 }
 
+/// `fdatasync`, its time recorded ([`crate::metrics`]).
+fn timed_sync(file: &File) -> std::io::Result<()> {
+    let started = std::time::Instant::now();
+    let synced = file.sync_data();
+    crate::metrics::metrics().log_flush(started.elapsed());
+    synced
+}
+
 /// Flushes the log every interval, when something was written since the last flush.
 struct Flusher {
     dirty: Arc<AtomicBool>,
@@ -331,7 +339,7 @@ impl Flusher {
                 // Wakes every interval until the writer drops `stop`.
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
                     if flag.swap(false, Ordering::AcqRel)
-                        && let Err(e) = file.sync_data()
+                        && let Err(e) = timed_sync(&file)
                     {
                         tracing::error!(error = %e, "the embedded store cannot flush its log");
                     }
