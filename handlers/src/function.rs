@@ -23,6 +23,7 @@ use crate::invocation::CallMeta;
 use crate::invoker::{InvokeError, Invoker};
 use crate::password::PasswordPolicy;
 use crate::registry::{HostedFunction, Registry};
+use crate::spans::{self, SpanKind};
 use crate::status;
 use crate::store::Stores;
 use crate::throttle::LoginThrottle;
@@ -98,8 +99,27 @@ pub(crate) async fn call<F: Function>(
     input: F::Input,
 ) -> Result<F::Output, CalleeFailure> {
     let started = std::time::Instant::now();
+    // The call is a span of its own, the parent of the callee's invocation.
+    let meta = &CallMeta {
+        trace: meta.trace.child(),
+        ..meta.clone()
+    };
+    let span = spans::start(&meta.trace, format!("call {}", F::NAME), SpanKind::Client);
     let (result, transport) = call_by::<F>(registry, meta, input).await;
     crate::metrics::metrics().call(F::NAME, transport, started.elapsed());
+    if let Some(span) = span {
+        let attributes = vec![
+            ("faas.invoked_name", F::NAME.into()),
+            ("deathstar.transport", transport.into()),
+        ];
+        let error = match &result {
+            Err(failure) if failure.http_status >= 500 => {
+                Some(format!("{} answered HTTP {}", F::NAME, failure.http_status))
+            }
+            _ => None,
+        };
+        span.finish(attributes, error);
+    }
     result
 }
 
@@ -113,7 +133,11 @@ async fn call_by<F: Function>(
         .function(F::NAME)
         .and_then(|hosted| hosted.as_any().downcast_ref::<Hosted<F>>());
     if let Some(hosted) = hosted {
-        let ctx = Ctx::new(registry.clone(), meta.clone().from_function());
+        let callee = CallMeta {
+            trace: meta.trace.child(),
+            ..meta.clone()
+        };
+        let ctx = Ctx::new(registry.clone(), callee.from_function());
         // Boxed: unboxed, every caller's future would hold its whole call tree's futures
         // (compose's is deeper than the compiler's type-layout limit).
         let run: BoxFuture<'_, _> = Box::pin(hosted.run(&ctx, || Ok(input)));
@@ -200,14 +224,25 @@ impl<F: Function> Hosted<F> {
             access::acts_as_itself::<F>(mode, &ctx.meta, &input)?;
             self.0.call(ctx, input).await
         };
-        let result = match ctx.meta.deadline {
-            // Expired before it started (queued too long, or a caller out of time): no
-            // work is done. A body that never waits would otherwise outrun the timer.
-            Some(at) if tokio::time::Instant::now() >= at => Err(FunctionError::DeadlineExceeded),
-            Some(at) => tokio::time::timeout_at(at, run)
-                .await
-                .unwrap_or(Err(FunctionError::DeadlineExceeded)),
-            None => run.await,
+        let within_deadline = async {
+            match ctx.meta.deadline {
+                // Expired before it started (queued too long, or a caller out of time): no
+                // work is done. A body that never waits would otherwise outrun the timer.
+                Some(at) if tokio::time::Instant::now() >= at => {
+                    Err(FunctionError::DeadlineExceeded)
+                }
+                Some(at) => tokio::time::timeout_at(at, run)
+                    .await
+                    .unwrap_or(Err(FunctionError::DeadlineExceeded)),
+                None => run.await,
+            }
+        };
+        let trace = ctx.meta.trace;
+        let span = spans::start(&trace, F::NAME, SpanKind::Server);
+        let result = match span {
+            // The store operations it makes are spans of this invocation.
+            Some(_) => spans::within(trace, within_deadline).await,
+            None => within_deadline.await,
         };
         if let Err(error) = &result
             && error.http_status() >= 500
@@ -218,6 +253,21 @@ impl<F: Function> Hosted<F> {
             .as_ref()
             .map_or_else(FunctionError::http_status, |_| 200);
         crate::metrics::metrics().invocation(F::NAME, code, started.elapsed());
+        if let Some(span) = span {
+            let trigger = match ctx.meta.caller {
+                crate::invocation::Caller::Function => "other",
+                _ => "http",
+            };
+            let attributes = vec![
+                ("faas.trigger", trigger.into()),
+                ("http.response.status_code", i64::from(code).into()),
+            ];
+            let error = match &result {
+                Err(error) if code >= 500 => Some(error.to_string()),
+                _ => None,
+            };
+            span.finish(attributes, error);
+        }
         result
     }
 }

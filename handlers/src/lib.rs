@@ -31,6 +31,7 @@ pub mod openapi;
 pub mod password;
 pub mod proof;
 pub mod registry;
+pub mod spans;
 pub mod status;
 pub mod store;
 pub mod throttle;

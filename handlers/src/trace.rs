@@ -3,8 +3,8 @@
 //! A trace id names the whole call tree of one client request; a span id names one call in
 //! it. An edge continues the caller's trace when a valid `traceparent` came with the request
 //! (a new span of it), else starts one; every invoker hands the current span on as the
-//! parent of the callee's. Log lines carry the trace id; the tracing issue's spans will carry
-//! both.
+//! parent of the callee's. Log lines carry the trace id; spans ([`crate::spans`]) carry both
+//! and their parent.
 
 use std::fmt;
 
@@ -16,6 +16,8 @@ pub struct TraceContext {
     pub trace_id: TraceId,
     /// This call's span: the parent of every call it makes.
     pub span_id: SpanId,
+    /// The span this one is a child of; `None` at the root of a trace.
+    pub parent: Option<SpanId>,
     /// Whether the trace is recorded (W3C's `sampled` flag), decided where it started.
     pub sampled: bool,
 }
@@ -34,6 +36,7 @@ impl TraceContext {
         TraceContext {
             trace_id: TraceId(non_zero()),
             span_id: SpanId(non_zero()),
+            parent: None,
             sampled: true,
         }
     }
@@ -42,6 +45,7 @@ impl TraceContext {
     pub fn child(&self) -> Self {
         TraceContext {
             span_id: SpanId(non_zero()),
+            parent: Some(self.span_id),
             ..*self
         }
     }
@@ -61,6 +65,7 @@ impl TraceContext {
         (valid_version && rest_ok && non_zero).then_some(TraceContext {
             trace_id: TraceId(trace_id),
             span_id: SpanId(span_id),
+            parent: None,
             sampled: flags[0] & 1 == 1,
         })
     }
@@ -168,5 +173,6 @@ mod tests {
         let child = root.child();
         assert_eq!(child.trace_id, root.trace_id);
         assert_ne!(child.span_id, root.span_id);
+        assert_eq!((root.parent, child.parent), (None, Some(root.span_id)));
     }
 }

@@ -1,6 +1,7 @@
 //! Stores that time every operation: [`Measured`] wraps a store of any backend and records
 //! each call in `deathstar_store_operations_total` and `deathstar_store_operation_duration_seconds`
-//! ([`crate::metrics`]), labelled with the backend, the store and the operation. The backends
+//! ([`crate::metrics`]), labelled with the backend, the store and the operation, and, in a
+//! traced invocation, makes it a client span ([`crate::spans`]). The backends
 //! (`handlers/backends`) wrap what they open, layer by layer, so a Redis timeline that falls
 //! back to MongoDB shows as a `redis` operation and the `mongodb` ones behind it.
 
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 
 use super::*;
 use crate::metrics::metrics;
+use crate::spans::{self, SpanKind};
 
 /// `inner`, timed, as store `store` of backend `backend` (`embedded`, `mongodb`, `redis`,
 /// `memory`).
@@ -36,8 +38,21 @@ impl<T: ?Sized> Measured<T> {
         run: impl Future<Output = StoreResult<R>>,
     ) -> StoreResult<R> {
         let started = Instant::now();
+        // A span of the invocation that makes it, when that is traced.
+        let span = spans::current().and_then(|trace| {
+            let name = format!("{} {operation}", self.store);
+            spans::start(&trace.child(), name, SpanKind::Client)
+        });
         let result = run.await;
         metrics().store_operation(self.backend, self.store, operation, started.elapsed());
+        if let Some(span) = span {
+            let attributes = vec![
+                ("db.system.name", self.backend.into()),
+                ("db.collection.name", self.store.into()),
+                ("db.operation.name", operation.into()),
+            ];
+            span.finish(attributes, result.as_ref().err().map(|e| e.to_string()));
+        }
         result
     }
 }
