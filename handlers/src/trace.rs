@@ -7,6 +7,7 @@
 //! and their parent.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng;
 
@@ -30,14 +31,32 @@ pub struct TraceId(pub [u8; 16]);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SpanId(pub [u8; 8]);
 
+/// New traces whose trace id's last 8 bytes (as a number) are below this are recorded:
+/// OpenTelemetry's trace-id-ratio sampling. `u64::MAX`: every one.
+static ROOT_THRESHOLD: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Records `ratio` (0 to 1) of the traces that start in this process from now on; calls of a
+/// trace keep its first decision (W3C's `sampled` flag).
+pub fn sample_roots(ratio: f64) {
+    let threshold = match ratio {
+        r if r >= 1.0 => u64::MAX,
+        r if r <= 0.0 => 0,
+        r => (r * u64::MAX as f64) as u64,
+    };
+    ROOT_THRESHOLD.store(threshold, Ordering::Relaxed);
+}
+
 impl TraceContext {
-    /// A new trace, recorded.
+    /// A new trace, recorded as [`sample_roots`] says (every one by default).
     pub fn root() -> Self {
+        let trace_id = TraceId(non_zero());
+        let threshold = ROOT_THRESHOLD.load(Ordering::Relaxed);
+        let low = u64::from_be_bytes(trace_id.0[8..].try_into().expect("8 bytes"));
         TraceContext {
-            trace_id: TraceId(non_zero()),
+            trace_id,
             span_id: SpanId(non_zero()),
             parent: None,
-            sampled: true,
+            sampled: threshold == u64::MAX || low < threshold,
         }
     }
 

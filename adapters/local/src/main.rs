@@ -75,6 +75,9 @@ async fn main() -> anyhow::Result<()> {
     );
     tracing::info!("open http://{address}/ in a browser");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
+    if let Some(to) = deathstar_startup::otlp::install("deathstar")? {
+        tracing::info!(%to, "exporting spans over OTLP");
+    }
     // With each connection's peer address: the client of login throttling.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

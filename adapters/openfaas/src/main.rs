@@ -109,6 +109,14 @@ async fn main() -> anyhow::Result<()> {
     let storage = common.backends().describe();
     tracing::info!(listen = %args.listen, functions = ?registry.hosted(), %storage, "serving");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
+    // service.name: the function, or the group's deployment name.
+    let service = match wanted.as_slice() {
+        [only] => only.to_string(),
+        _ => "deathstar-openfaas".to_owned(),
+    };
+    if let Some(to) = deathstar_startup::otlp::install(&service)? {
+        tracing::info!(%to, "exporting spans over OTLP");
+    }
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
     if args.dsb_routes {

@@ -18,6 +18,8 @@ use deathstar_handlers::store::{Stores, embedded};
 use deathstar_http::HttpOptions;
 use deathstar_http::dsb::BrowserPolicy;
 
+pub mod otlp;
+
 /// The flags every binary shares.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
