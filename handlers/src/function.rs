@@ -104,7 +104,9 @@ pub(crate) async fn call<F: Function>(
         trace: meta.trace.child(),
         ..meta.clone()
     };
-    let span = spans::start(&meta.trace, format!("call {}", F::NAME), SpanKind::Client);
+    let span = spans::start(&meta.trace, SpanKind::Client, || {
+        format!("call {}", F::NAME)
+    });
     let (result, transport) = call_by::<F>(registry, meta, input).await;
     crate::metrics::metrics().call(F::NAME, transport, started.elapsed());
     if let Some(span) = span {
@@ -238,7 +240,7 @@ impl<F: Function> Hosted<F> {
             }
         };
         let trace = ctx.meta.trace;
-        let span = spans::start(&trace, F::NAME, SpanKind::Server);
+        let span = spans::start(&trace, SpanKind::Server, || F::NAME.to_owned());
         let result = match span {
             // The store operations it makes are spans of this invocation.
             Some(_) => spans::within(trace, within_deadline).await,

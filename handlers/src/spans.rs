@@ -83,11 +83,16 @@ pub struct Started {
     start: SystemTime,
 }
 
-/// Starts timing the span `trace` names, if its spans are recorded.
-pub fn start(trace: &TraceContext, name: impl Into<String>, kind: SpanKind) -> Option<Started> {
+/// Starts timing the span `trace` names, if its spans are recorded; `name` is only built then
+/// (a call makes one per callee, on the hot path).
+pub fn start(
+    trace: &TraceContext,
+    kind: SpanKind,
+    name: impl FnOnce() -> String,
+) -> Option<Started> {
     recording(trace).then(|| Started {
         trace: *trace,
-        name: name.into(),
+        name: name(),
         kind,
         start: SystemTime::now(),
     })

@@ -68,6 +68,15 @@ pub const CALL_PROOF: &str = "x-ds-call-proof";
 /// DeathStarBench's cookie holding the login token (its `/api/` routes and web pages).
 pub const LOGIN_COOKIE: &str = "login_token";
 
+/// The `Set-Cookie` value holding login token `token` for `max_age` seconds (0 removes it):
+/// `Path=/`, `HttpOnly` (page scripts cannot read it), `SameSite=Lax` (a cross-site
+/// subrequest or form post does not carry it), `Secure` when asked (behind TLS). What
+/// [`login_cookie`] reads back; set by DSB's `/api/user/login` and ds-net's pages alike.
+pub fn set_login_cookie(token: &str, max_age: u64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{LOGIN_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
 /// The end client's address, passed on by a function to another in another process: believed
 /// only with a valid call proof, which covers it ([`proven_client`]).
 pub const CLIENT: &str = "x-ds-client";

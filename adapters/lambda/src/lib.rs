@@ -22,7 +22,7 @@ use std::sync::Arc;
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::catalogue::PAGES;
-use deathstar_http::{HttpOptions, router, router_with_pages};
+use deathstar_http::{HttpOptions, router};
 use deathstar_startup::{Common, Timestamps, random_auth_key};
 
 /// Largest request body accepted (Lambda's own payload limit is 6 MB).
@@ -112,12 +112,11 @@ fn app(registry: Registry, args: &Args, function: &'static str) -> axum::Router 
     if function != PAGES {
         return router(registry, options(common, function));
     }
-    let pages = deathstar_web::site(registry.clone(), common.web_options(&args.web_base));
     let options = HttpOptions {
         body_limit: BODY_LIMIT,
         ..common.http_options()
     };
-    router_with_pages(registry, options, deathstar_web::nested(&pages), pages)
+    common.router_with_pages(registry, options, axum::Router::new(), &args.web_base)
 }
 
 /// The edge's options for the bootstrap of `function`.

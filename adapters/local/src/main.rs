@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
-use deathstar_http::{dsb, router_with_pages};
+use deathstar_http::dsb;
 use deathstar_startup::{Common, Timestamps};
 
 // Every request allocates many small strings and vectors; glibc's malloc took a third of the
@@ -57,9 +57,7 @@ async fn main() -> anyhow::Result<()> {
         true => dsb::router_with_policy(registry.clone(), timeout, browser),
         false => dsb::browser_router(registry.clone(), timeout, browser),
     };
-    let pages = deathstar_web::site(registry.clone(), common.web_options(""));
-    let more = dsb.merge(deathstar_web::nested(&pages));
-    let app = router_with_pages(registry, common.http_options(), more, pages);
+    let app = common.router_with_pages(registry, common.http_options(), dsb, "");
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

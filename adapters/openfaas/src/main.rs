@@ -129,11 +129,7 @@ async fn main() -> anyhow::Result<()> {
             let pages = deathstar_web::site(registry.clone(), common.web_options(&args.web_base));
             router_with_pages(registry, options, dsb_routes, pages)
         }
-        true => {
-            let pages = deathstar_web::site(registry.clone(), common.web_options(""));
-            let more = dsb_routes.merge(deathstar_web::nested(&pages));
-            router_with_pages(registry, options, more, pages)
-        }
+        true => common.router_with_pages(registry, options, dsb_routes, ""),
     };
     // With each connection's peer address, the client of login throttling unless the
     // gateway's `X-Forwarded-For` is trusted.

@@ -133,6 +133,20 @@ impl Common {
         }
     }
 
+    /// The HTTP edge of `registry` with `more` routes and ds-net's pages at `/` and under
+    /// `/function/ds-net` (links under `base`, what a proxy in front strips).
+    pub fn router_with_pages(
+        &self,
+        registry: deathstar_handlers::Registry,
+        options: HttpOptions,
+        more: axum::Router,
+        base: &str,
+    ) -> axum::Router {
+        let pages = deathstar_web::site(registry.clone(), self.web_options(base));
+        let more = more.merge(deathstar_web::nested(&pages));
+        deathstar_http::router_with_pages(registry, options, more, pages)
+    }
+
     pub fn browser_policy(&self) -> BrowserPolicy {
         BrowserPolicy {
             allowed_origins: self

@@ -40,8 +40,8 @@ impl<T: ?Sized> Measured<T> {
         let started = Instant::now();
         // A span of the invocation that makes it, when that is traced.
         let span = spans::current().and_then(|trace| {
-            let name = format!("{} {operation}", self.store);
-            spans::start(&trace.child(), name, SpanKind::Client)
+            let name = || format!("{} {operation}", self.store);
+            spans::start(&trace.child(), SpanKind::Client, name)
         });
         let result = run.await;
         metrics().store_operation(self.backend, self.store, operation, started.elapsed());

@@ -10,7 +10,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use deathstar_handlers::auth::TOKEN_TTL_SECS;
 use deathstar_handlers::functions::user::{Login, LoginInput, RegisterUser, RegisterUserInput};
-use deathstar_http::context::LOGIN_COOKIE;
+use deathstar_http::context::set_login_cookie;
 use deathstar_http::dsb::{Form, parse_form};
 use maud::{Markup, html};
 
@@ -175,14 +175,7 @@ pub(crate) async fn logout(visitor: Visitor, body: Bytes) -> Response {
 /// answers at `/` and under the gateway's prefix alike, and the JSON functions under
 /// `/function/` ignore the cookie (they take a bearer token only).
 fn set_cookie(visitor: &Visitor, response: &mut Response, token: &str, max_age: u64) {
-    let secure = if visitor.secure_cookie() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{LOGIN_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
-    );
+    let cookie = set_login_cookie(token, max_age, visitor.secure_cookie());
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -34,7 +34,6 @@ use super::ids::printed_id;
 use super::{
     Author, Call, Change, Dsb, LoggedIn, Refused, compose, json, refuse, respond, timeline,
 };
-use crate::context::LOGIN_COOKIE as COOKIE;
 
 /// Lifetime of the cookie, in seconds: the token's, so a browser does not keep sending a token
 /// that no longer verifies (DSB's cookie outlived its token by 23 hours).
@@ -186,16 +185,9 @@ async fn logout(State(dsb): State<Arc<Dsb>>) -> Response {
 }
 
 impl Dsb {
-    /// The login cookie holding `token` for `max_age` seconds: `HttpOnly` (page scripts cannot
-    /// read it), `SameSite=Lax` (a cross-site subrequest or form post does not carry it),
-    /// `Secure` when the policy says so.
+    /// The login cookie holding `token` for `max_age` seconds, `Secure` as the policy says.
     fn cookie(&self, token: &str, max_age: u64) -> String {
-        let secure = if self.browser.secure_cookie {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!("{COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+        crate::context::set_login_cookie(token, max_age, self.browser.secure_cookie)
     }
 }
 
