@@ -89,6 +89,39 @@ impl TraceContext {
         })
     }
 
+    /// Reads AWS X-Ray's trace header (`X-Amzn-Trace-Id`, which API Gateway and the Lambda
+    /// runtime set): `Root=1-<8 hex: epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=<0|1>`,
+    /// fields in any order, others ignored. Its root's 32 digits are the W3C trace id (as
+    /// OpenTelemetry's X-Ray propagator maps them), so a Lambda's spans join X-Ray's trace.
+    /// `None` without a `Root` and a `Parent`; a missing or `?` sampling decision is "sampled",
+    /// for this process's own sampler to decide.
+    pub fn from_xray(header: &str) -> Option<Self> {
+        let (mut root, mut parent, mut sampled) = (None, None, true);
+        for field in header.split(';') {
+            let (key, value) = field.trim().split_once('=')?;
+            match key {
+                "Root" => {
+                    let mut parts = value.split('-');
+                    let (version, time, unique) = (parts.next()?, parts.next()?, parts.next()?);
+                    if version != "1" || parts.next().is_some() || time.len() != 8 {
+                        return None;
+                    }
+                    root = hex::<16>(&[time, unique].concat().to_ascii_lowercase());
+                }
+                "Parent" => parent = hex::<8>(&value.to_ascii_lowercase()),
+                "Sampled" => sampled = value != "0",
+                _ => {}
+            }
+        }
+        let (trace_id, span_id) = (root?, parent?);
+        (trace_id != [0; 16] && span_id != [0; 8]).then_some(TraceContext {
+            trace_id: TraceId(trace_id),
+            span_id: SpanId(span_id),
+            parent: None,
+            sampled,
+        })
+    }
+
     /// The `traceparent` header naming this span as the parent.
     pub fn traceparent(&self) -> String {
         format!(
@@ -183,6 +216,34 @@ mod tests {
             "00-4bf92f3577b34da6a3ce929d0e0e473é-00f067aa0ba902b7-01",
         ] {
             assert_eq!(TraceContext::from_traceparent(header), None, "{header}");
+        }
+    }
+
+    #[test]
+    fn an_xray_header_names_the_same_trace() {
+        let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+        let trace = TraceContext::from_xray(header).unwrap();
+        assert_eq!(
+            trace.trace_id.to_string(),
+            "5759e988bd862e3fe1be46a994272793"
+        );
+        assert_eq!(trace.span_id.to_string(), "53995c3f42cd8ad8");
+        assert!(trace.sampled);
+        let unsampled = "Sampled=0;Parent=53995c3f42cd8ad8;Root=1-5759e988-bd862e3fe1be46a994272793;Lineage=a:1";
+        assert!(!TraceContext::from_xray(unsampled).unwrap().sampled);
+        for header in [
+            "",
+            "Root=1-5759e988-bd862e3fe1be46a994272793",
+            "Parent=53995c3f42cd8ad8",
+            "Root=2-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e98-8bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-bd862e3fe1be46a99427279;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad",
+            "Root=1-00000000-000000000000000000000000;Parent=53995c3f42cd8ad8",
+            "Root=1-5759e988-bd862e3fe1be46a99427279é;Parent=53995c3f42cd8ad8",
+            "garbage",
+        ] {
+            assert_eq!(TraceContext::from_xray(header), None, "{header}");
         }
     }
 

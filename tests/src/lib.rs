@@ -21,6 +21,7 @@ use tower::ServiceExt;
 pub mod access;
 pub mod browser;
 pub mod flows;
+pub mod jaeger;
 pub mod processes;
 pub mod scrape;
 

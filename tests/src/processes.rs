@@ -50,7 +50,13 @@ pub async fn fused(bin: &str) -> Option<Net> {
 
 /// Every function in a process of its own, checking callers as `mode` says.
 pub async fn one_per_function_in(bin: &str, mode: AuthMode) -> Option<Net> {
-    start(bin, layout(false), mode).await
+    start_with(bin, layout(false), mode, &[]).await
+}
+
+/// Every function in a process of its own, in `DS_AUTH=open`, each process with `env` too
+/// (e.g. where to export spans: [`crate::jaeger::Jaeger::exporting`]).
+pub async fn one_per_function_with(bin: &str, env: &[(&'static str, String)]) -> Option<Net> {
+    start_with(bin, layout(false), AuthMode::Open, env).await
 }
 
 /// A child process, killed with its deployment.
@@ -73,10 +79,19 @@ struct Gateway {
 static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn start(bin: &str, groups: Vec<Vec<&'static str>>, mode: AuthMode) -> Option<Net> {
+    start_with(bin, groups, mode, &[]).await
+}
+
+async fn start_with(
+    bin: &str,
+    groups: Vec<Vec<&'static str>>,
+    mode: AuthMode,
+    env: &[(&'static str, String)],
+) -> Option<Net> {
     let config = Backend::MongoRedis.config()?;
     let _starting = STARTING.lock().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let deployment = launch(bin, groups, &config, TEST_SECRET, mode, listener).await;
+    let deployment = launch(bin, groups, &config, TEST_SECRET, mode, env, listener).await;
     Some(Net::http(deployment.gateway_url, deployment.processes))
 }
 
@@ -110,14 +125,15 @@ pub fn layout(fused_compose: bool) -> Vec<Vec<&'static str>> {
 
 /// Starts each group of functions in a `bin` (deathstar-openfaas) process of its own on a free
 /// loopback port, on the stores of `config`, signing with `secret` and checking callers as
-/// `mode` says, and the stand-in gateway on `listener`; returns once every process answers its
-/// health check.
+/// `mode` says, each with `env` added to its environment, and the stand-in gateway on
+/// `listener`; returns once every process answers its health check.
 pub async fn launch(
     bin: &str,
     groups: Vec<Vec<&'static str>>,
     config: &BackendConfig,
     secret: &str,
     mode: AuthMode,
+    env: &[(&'static str, String)],
     listener: tokio::net::TcpListener,
 ) -> Deployment {
     let gateway_url = format!("http://{}", listener.local_addr().unwrap());
@@ -156,6 +172,7 @@ pub async fn launch(
             .env("DS_PASSWORD_COST", "minimal")
             .env("DS_NAMESPACE", &config.namespace)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null());
         for (key, value) in [
             ("MONGO_URI", config.mongo_uri.clone()),

@@ -192,3 +192,27 @@ async fn a_compose_over_http_continues_the_callers_traceparent() {
             .contains(&("http.response.status_code", AttributeValue::from(200_i64)))
     );
 }
+
+#[tokio::test]
+async fn without_a_traceparent_the_xray_header_names_the_trace() {
+    let sink = sink();
+    let (registry, _dir, alice) = network().await;
+    let body = serde_json::to_vec(&compose_input(&alice)).unwrap();
+    // As API Gateway and the Lambda runtime set it.
+    let xray = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+    let request = Request::post("/function/compose-post-frontend")
+        .header("x-amzn-trace-id", xray)
+        .body(Body::from(body))
+        .unwrap();
+    let response = router(registry, HttpOptions::default())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let caller = TraceContext::from_xray(xray).unwrap();
+    assert_eq!(
+        response.headers()["x-request-id"],
+        "5759e988bd862e3fe1be46a994272793"
+    );
+    check_tree(&sink.of_trace(caller.trace_id), Some(caller.span_id));
+}

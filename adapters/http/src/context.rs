@@ -4,6 +4,7 @@
 //! the headers below are the whole contract between processes:
 //!
 //! - `traceparent` (W3C Trace Context): the caller's span; the call continues its trace.
+//!   Without one, X-Ray's `X-Amzn-Trace-Id` (API Gateway, the Lambda runtime) names it.
 //! - `x-ds-deadline-ms`: what is left of the caller's deadline.
 //! - `Authorization: Bearer <token>`: the login token `user-service-login` returned, verified
 //!   here with the deployment's key. On DeathStarBench's browser routes (`/api/`, which check
@@ -27,6 +28,8 @@ use deathstar_handlers::{CallMeta, Caller, Identity, Principal, UserId};
 
 /// Header carrying the trace context of a call (W3C).
 pub const TRACEPARENT: &str = "traceparent";
+/// AWS X-Ray's trace header, read where no `traceparent` came ([`TraceContext::from_xray`]).
+pub const X_AMZN_TRACE_ID: &str = "x-amzn-trace-id";
 /// Reply header naming the trace id of the call tree.
 pub const REQUEST_ID: &str = "x-request-id";
 /// Header carrying what is left of the caller's deadline, in milliseconds.
@@ -190,13 +193,14 @@ pub fn proven_client(headers: &HeaderMap, caller: &Caller) -> Option<IpAddr> {
     }
 }
 
-/// A new span of the trace the request names in `traceparent`, else a new trace. Cheap: for
-/// answers given before the rest of the context is read (a shed request).
+/// A new span of the trace the request names in `traceparent` (or, without one, in X-Ray's
+/// `X-Amzn-Trace-Id`, as on Lambda), else a new trace. Cheap: for answers given before the
+/// rest of the context is read (a shed request).
 pub fn trace(headers: &HeaderMap) -> TraceContext {
-    headers
-        .get(TRACEPARENT)
-        .and_then(|v| v.to_str().ok())
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    header(TRACEPARENT)
         .and_then(TraceContext::from_traceparent)
+        .or_else(|| header(X_AMZN_TRACE_ID).and_then(TraceContext::from_xray))
         .map_or_else(TraceContext::root, |caller| caller.child())
 }
 

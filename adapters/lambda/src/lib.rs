@@ -13,7 +13,9 @@
 //! Configuration is by environment, the flags of every binary ([`deathstar_startup::Common`]:
 //! `MONGO_URI`, `REDIS_SERVER`, `DS_STORE_TIMEOUT_MS`, `DS_AUTH_SECRET`, `DS_TIMEOUT_SECS`, ...),
 //! plus `DS_LAMBDA_PREFIX` (what the physical name of a function adds before its catalogue name,
-//! e.g. `<stack>-`) and optionally `DS_FUNCTIONS` to host a fused group.
+//! e.g. `<stack>-`) and optionally `DS_FUNCTIONS` to host a fused group. Spans go over OTLP
+//! as `OTEL_*` says ([`deathstar_startup::otlp`]), flushed at the end of every invocation, in
+//! the trace X-Ray names when no `traceparent` came.
 
 pub mod invoker;
 
@@ -84,8 +86,54 @@ pub async fn serve(function: &'static str) -> Result<(), lambda_http::Error> {
     let storage = common.backends().describe();
     tracing::info!(function, hosted = ?group, %storage, "ready");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
-    let app = app(registry, &args, function).layer(axum::middleware::map_request(client_address));
+    // service.name: the function, or the group's deployment name.
+    let service = match group.as_slice() {
+        [only] => *only,
+        _ => "deathstar-lambda",
+    };
+    let exporter = deathstar_startup::otlp::install(service).map_err(|e| format!("{e:#}"))?;
+    let mut app = app(registry, &args, function)
+        .layer(axum::middleware::map_request(client_address))
+        .layer(axum::middleware::map_request(xray_trace));
+    if let Some(exporter) = exporter {
+        tracing::info!(to = %exporter.destination, "exporting spans over OTLP");
+        app = app.layer(axum::middleware::from_fn(move |request, next| {
+            flushed(exporter.clone(), request, next)
+        }));
+    }
     lambda_http::run(app).await
+}
+
+/// Runs the invocation, then exports its spans before the reply goes back: Lambda freezes
+/// the process once it has replied, and may never thaw it.
+async fn flushed(
+    exporter: deathstar_startup::otlp::Exporter,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    exporter.flush().await;
+    response
+}
+
+/// The invocation's X-Ray trace (the runtime's `Lambda-Runtime-Trace-Id`) as the request's
+/// `X-Amzn-Trace-Id`, where neither it nor a `traceparent` came with the event: the spans of
+/// the invocation then belong to the trace X-Ray shows.
+async fn xray_trace(mut request: axum::extract::Request) -> axum::extract::Request {
+    use deathstar_http::context::{TRACEPARENT, X_AMZN_TRACE_ID};
+    use lambda_http::RequestExt;
+    let headers = request.headers();
+    if headers.contains_key(TRACEPARENT) || headers.contains_key(X_AMZN_TRACE_ID) {
+        return request;
+    }
+    let xray = request
+        .lambda_context_ref()
+        .and_then(|context| context.xray_trace_id.as_deref())
+        .and_then(|id| axum::http::HeaderValue::from_str(id).ok());
+    if let Some(id) = xray {
+        request.headers_mut().insert(X_AMZN_TRACE_ID, id);
+    }
+    request
 }
 
 /// The client's address as API Gateway saw it (login throttling): the TCP peer of a bootstrap

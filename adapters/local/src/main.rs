@@ -73,14 +73,18 @@ async fn main() -> anyhow::Result<()> {
     );
     tracing::info!("open http://{address}/ in a browser");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);
-    if let Some(to) = deathstar_startup::otlp::install("deathstar")? {
-        tracing::info!(%to, "exporting spans over OTLP");
+    let exporter = deathstar_startup::otlp::install("deathstar")?;
+    if let Some(exporter) = &exporter {
+        tracing::info!(to = %exporter.destination, "exporting spans over OTLP");
     }
     // With each connection's peer address: the client of login throttling.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(deathstar_startup::shutdown_signal())
         .await?;
+    if let Some(exporter) = exporter {
+        exporter.flush().await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -111,26 +115,4 @@ fn stored_auth_key(data_dir: &Path) -> anyhow::Result<AuthKey> {
         .and_then(|mut file| file.write_all(secret.as_bytes()))
         .with_context(|| format!("writing {source}"))?;
     Ok(AuthKey::new(secret))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

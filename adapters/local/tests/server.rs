@@ -20,6 +20,10 @@ impl Server {
     }
 
     async fn start_in(data_dir: &Path, auth: &str) -> Server {
+        Server::start_with(data_dir, auth, &[]).await
+    }
+
+    async fn start_with(data_dir: &Path, auth: &str, env: &[(&'static str, String)]) -> Server {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -35,6 +39,7 @@ impl Server {
             .env_remove("MONGO_URI")
             .env_remove("REDIS_SERVER")
             .env_remove("REDIS_PORT")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .spawn()
             .expect("deathstar starts");
@@ -416,4 +421,43 @@ async fn metrics_count_the_invocations_and_calls_of_a_compose() {
     assert_eq!(count(stored), 1.0);
     assert!(count("deathstar_embedded_log_flush_duration_seconds_count") >= 1.0);
     assert_eq!(count("deathstar_http_requests_shed_total"), 0.0);
+}
+
+/// A compose on the server exporting to a real Jaeger reads back from Jaeger's query API as
+/// one trace under the client's `traceparent`: DeathStarBench's compose tree, every store
+/// operation under the invocation that made it. Prints the tree (the README shows one).
+#[tokio::test]
+async fn a_compose_reads_back_from_jaeger_as_one_span_tree() {
+    use deathstar_tests::jaeger::Jaeger;
+    let Some(jaeger) = Jaeger::start().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(dir.path(), "open", &jaeger.exporting()).await;
+    let mut ids = Vec::new();
+    for name in ["alice", "bob"] {
+        let body = json!({"username": name, "first_name": "F", "last_name": "L", "password": "pw"});
+        let (_, user) = server.call("register-user", body).await;
+        ids.push(user["user"]["user_id"].as_str().unwrap().to_owned());
+    }
+    let follow = json!({"user_id": ids[1], "followee_id": ids[0]});
+    assert_eq!(server.call("social-graph-follow", follow).await.0, 200);
+    let (trace_id, client_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
+    let response = reqwest::Client::new()
+        .post(format!("{}/function/compose-post-frontend", server.base))
+        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
+        .json(
+            &json!({"user_id": ids[0], "username": "alice", "post_type": 0,
+            "text": "hello @bob https://example.com/x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-request-id"], trace_id);
+    // 11 invocations, 10 calls, and the store operations.
+    let trace = jaeger.trace(trace_id, 21).await;
+    trace.check_compose_tree(client_span);
+    assert!(trace.spans.iter().all(|s| s.service == "deathstar"));
+    println!("{}", trace.render());
 }

@@ -114,8 +114,9 @@ async fn main() -> anyhow::Result<()> {
         [only] => only.to_string(),
         _ => "deathstar-openfaas".to_owned(),
     };
-    if let Some(to) = deathstar_startup::otlp::install(&service)? {
-        tracing::info!(%to, "exporting spans over OTLP");
+    let exporter = deathstar_startup::otlp::install(&service)?;
+    if let Some(exporter) = &exporter {
+        tracing::info!(to = %exporter.destination, "exporting spans over OTLP");
     }
     // DeathStarBench's routes, when served, are behind the same concurrency limit.
     let mut dsb_routes = axum::Router::new();
@@ -135,10 +136,12 @@ async fn main() -> anyhow::Result<()> {
     // gateway's `X-Forwarded-For` is trusted.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        // The watchdog stops a function with SIGTERM.
+        .with_graceful_shutdown(deathstar_startup::shutdown_signal())
         .await?;
+    if let Some(exporter) = exporter {
+        exporter.flush().await;
+    }
     Ok(())
 }
 

@@ -78,3 +78,42 @@ async fn each_function_process_counts_its_invocations_and_calls() {
         r#"deathstar_store_operations_total{backend="mongodb",store="posts",operation="insert"}"#;
     assert_eq!(value(&storage, inserted), 1.0);
 }
+
+/// A compose through the gateway, every function in a process of its own and each exporting to
+/// one real Jaeger, reads back as one trace: the parent links cross the processes (each
+/// invocation under the call its caller's process made), and each process names itself.
+#[tokio::test]
+async fn a_compose_is_one_trace_across_the_function_processes() {
+    use deathstar_tests::jaeger::Jaeger;
+    let Some(jaeger) = Jaeger::start().await else {
+        return;
+    };
+    let Some(net) = processes::one_per_function_with(BIN, &jaeger.exporting()).await else {
+        return;
+    };
+    let base = net.base_url().expect("an HTTP deployment").to_owned();
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    net.follow(&bob, &alice).await;
+    let (trace_id, client_span) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+    let response = reqwest::Client::new()
+        .post(format!("{base}/function/compose-post-frontend"))
+        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
+        .json(
+            &serde_json::json!({"user_id": alice, "username": "alice", "post_type": 0,
+            "text": "hello @bob https://example.com/x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let trace = jaeger.trace(trace_id, 21).await;
+    trace.check_compose_tree(client_span);
+    for span in &trace.spans {
+        // A function's invocation and its store operations are its own process's spans.
+        if !span.name.starts_with("call ") && !span.name.contains(' ') {
+            assert_eq!(span.service, span.name, "{}", trace.render());
+        }
+    }
+    println!("{}", trace.render());
+}

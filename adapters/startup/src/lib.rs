@@ -216,6 +216,30 @@ pub fn random_auth_key() -> AuthKey {
     AuthKey::random()
 }
 
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what the OpenFaaS
+/// watchdog, Kubernetes and systemd send), for a graceful shutdown.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
 /// How log lines start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Timestamps {

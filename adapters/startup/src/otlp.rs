@@ -10,9 +10,11 @@
 //!   is DeathStarBench's services' setting); `OTEL_SDK_DISABLED=true` turns it all off.
 //!
 //! Spans go through the SDK's batch processor (a thread of its own), so a request never waits
-//! for an export.
+//! for an export. What is still queued when a process stops, or is frozen between Lambda
+//! invocations, is sent by [`Exporter::flush`].
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use anyhow::Context;
 use deathstar_handlers::spans::{AttributeValue, FinishedSpan, SpanKind, SpanSink};
@@ -31,9 +33,29 @@ struct OtlpSink {
     scope: InstrumentationScope,
 }
 
+/// The installed exporter, for the process to flush before it stops or is frozen.
+#[derive(Debug, Clone)]
+pub struct Exporter {
+    sink: Arc<OtlpSink>,
+    /// Where to, and as which service: for the start-up log.
+    pub destination: String,
+}
+
+impl Exporter {
+    /// Sends every span ended so far and waits for the export (a bounded wait: the SDK's
+    /// export timeout). Blocks its thread, so async code runs it on a blocking one.
+    pub async fn flush(&self) {
+        let sink = self.sink.clone();
+        let flushed = tokio::task::spawn_blocking(move || sink.processor.force_flush()).await;
+        if let Ok(Err(error)) = flushed {
+            tracing::warn!(%error, "flushing spans failed");
+        }
+    }
+}
+
 /// Installs the OTLP exporter if the environment asks for one, under `default_service`
-/// unless `OTEL_SERVICE_NAME` says otherwise. Returns where it exports, for the start-up log.
-pub fn install(default_service: &str) -> anyhow::Result<Option<String>> {
+/// unless `OTEL_SERVICE_NAME` says otherwise.
+pub fn install(default_service: &str) -> anyhow::Result<Option<Exporter>> {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     if var("OTEL_SDK_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return Ok(None);
@@ -59,12 +81,18 @@ pub fn install(default_service: &str) -> anyhow::Result<Option<String>> {
             .with_service_name(service.clone())
             .build(),
     );
-    let sink = OtlpSink {
+    let sink = Arc::new(OtlpSink {
         processor,
         scope: InstrumentationScope::builder("deathstar").build(),
-    };
-    deathstar_handlers::spans::install(std::sync::Arc::new(sink));
-    Ok(Some(format!("{endpoint} as {service}")))
+    });
+    anyhow::ensure!(
+        deathstar_handlers::spans::install(sink.clone()),
+        "spans already go elsewhere"
+    );
+    Ok(Some(Exporter {
+        sink,
+        destination: format!("{endpoint} as {service}"),
+    }))
 }
 
 /// The share of new traces recorded, from the sampler variables (OpenTelemetry's names; the

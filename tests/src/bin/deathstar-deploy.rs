@@ -70,7 +70,7 @@ async fn main() -> std::process::ExitCode {
     };
     let groups = processes::layout(fused);
     let count = groups.len();
-    let deployment = processes::launch(&bin, groups, &config, &secret, mode, listener).await;
+    let deployment = processes::launch(&bin, groups, &config, &secret, mode, &[], listener).await;
     eprintln!(
         "deathstar-deploy: {count} processes ({}, DS_AUTH={mode}), gateway at {url}, the web pages at {url}/function/ds-net/; Ctrl-C stops them",
         if fused {
