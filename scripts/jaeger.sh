@@ -47,75 +47,21 @@
 # OTLP/gRPC (for SDK exporters) is on $JAEGER_OTLP_GRPC, the query gRPC API (api_v2, api_v3) on
 # $JAEGER_QUERY_GRPC, Jaeger's own Prometheus metrics on http://127.0.0.1:$JAEGER_METRICS_PORT/metrics.
 set -euo pipefail
+# shellcheck source=scripts/go-build.sh
+. "$(dirname "${BASH_SOURCE[0]}")/go-build.sh"
 
 JAEGER_VERSION=v1.76.0 # Go module version; the v2 binary of this release reports v2.13.0
 JAEGER_V2_VERSION=v2.13.0
 JAEGER_MODULE=github.com/jaegertracing/jaeger
-MIN_GO_VERSION=1.24.6 # Jaeger's go.mod says `go 1.24.6`
 
-log() { printf 'jaeger.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-cache_dir="${DS_CACHE_DIR:-$HOME/.cache/deathstar}"
-bin="$cache_dir/jaeger-$JAEGER_VERSION"
-
-# A cached binary that can still report its version is good enough; anything else is rebuilt.
-binary_ok() { [[ -x "$bin" ]] && "$bin" --version >/dev/null 2>&1; }
-
-if binary_ok; then
-    printf '%s\n' "$bin"
-    exit 0
-fi
-
-command -v go >/dev/null 2>&1 || die "go is not installed (need Go >= $MIN_GO_VERSION)"
-mkdir -p "$cache_dir"
-
-# Serialize concurrent callers (e.g. parallel test jobs) so only one of them builds.
-exec 9>"$cache_dir/.jaeger-$JAEGER_VERSION.lock"
-if command -v flock >/dev/null 2>&1; then
-    flock 9
-fi
-if binary_ok; then # another process finished the build while we waited for the lock
-    printf '%s\n' "$bin"
-    exit 0
-fi
-
-# Use the installed toolchain if it is new enough; otherwise let Go fetch the one go.mod asks for.
-# (Compared down to the patch level: go.mod's `go 1.24.6` rejects e.g. go1.24.2 under GOTOOLCHAIN=local.)
-go_version="$(GOTOOLCHAIN=local go env GOVERSION)" # e.g. go1.26.8
-go_num="$(sed -E 's/^go([0-9]+(\.[0-9]+)*).*/\1/' <<<"$go_version")"
-if [[ "$go_num" =~ ^[0-9.]+$ ]] &&
-    [[ "$(printf '%s\n%s\n' "$MIN_GO_VERSION" "$go_num" | sort -V | head -n1)" == "$MIN_GO_VERSION" ]]; then
-    export GOTOOLCHAIN=local
-else
-    log "installed $go_version is older than go$MIN_GO_VERSION; letting Go download the toolchain"
-    export GOTOOLCHAIN=auto
-fi
-# Pin these here (not via inherited env) so the build does not depend on the caller's GOFLAGS.
-export GOFLAGS="-mod=mod -buildvcs=false"
-export CGO_ENABLED=0 # upstream release builds are CGO_ENABLED=0 too: static binary, no gcc needed
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/jaeger-build.XXXXXX")"
-trap 'chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"' EXIT
-# Without these, SIGTERM would kill bash before the EXIT trap removes the build dir.
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+go_build_begin jaeger "$JAEGER_VERSION" 1.24.6 # Jaeger's go.mod says `go 1.24.6`
 if [[ "${DS_JAEGER_THROWAWAY_GOCACHE:-0}" == 1 ]]; then
     export GOCACHE="$work/gocache" # removed with $work by the EXIT trap
     log "using a throwaway build cache ($GOCACHE)"
 fi
-
 log "building Jaeger $JAEGER_VERSION ($JAEGER_V2_VERSION) with $go_version" \
     "(first run only; takes ~7+ minutes and ~2.7 GB of Go caches)"
-
-# Module cache files are read-only, so work on a writable copy of the source.
-log "downloading module source"
-mod_json="$(cd "$work" && go mod download -json "$JAEGER_MODULE@$JAEGER_VERSION")"
-mod_dir="$(sed -nE 's/^[[:space:]]*"Dir": "(.*)",?$/\1/p' <<<"$mod_json")"
-[[ -n "$mod_dir" && -d "$mod_dir" ]] || die "go mod download did not report a source dir"
-cp -R "$mod_dir" "$work/src"
-chmod -R u+w "$work/src"
+go_module_source "$JAEGER_MODULE"
 
 # Upstream's Makefile (scripts/makefiles/BuildInfo.mk) injects version info with -X; without it
 # `jaeger version` / `--version` report an empty version. Same variables here: the v2 tag as
@@ -136,8 +82,4 @@ version_out="$("$work/jaeger" --version 2>&1)" || die "built binary does not run
 log "built: $version_out"
 [[ "$version_out" == *"$JAEGER_V2_VERSION"* ]] || die "built binary reports an unexpected version"
 
-# Atomic replace so readers never see a half-written binary.
-mv -f "$work/jaeger" "$bin.tmp.$$"
-mv -f "$bin.tmp.$$" "$bin"
-log "cached $bin"
-printf '%s\n' "$bin"
+go_build_install "$work/jaeger"

@@ -2,12 +2,14 @@
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 #
 # On a fresh Debian machine with Rust installed, it installs what the tests need (curl,
-# redis-server, Go to build FerretDB (Debian's, then Go 1.24 through it), cargo-lambda,
+# redis-server, Go to build FerretDB and Jaeger (the toolchains their go.mod files name, through
+# GOTOOLCHAIN), cargo-lambda,
 # aws-sam-cli and cfn-lint from PyPI, Debian's chromium and node with playwright-core from npm),
 # checks formatting and lints, then runs every test of
 # the workspace against the embedded store and against real servers: a redis-server and FerretDB v1.24.2 (MongoDB wire
 # protocol, SQLite backend), started on loopback ports of their own by
-# scripts/with-services.sh and stopped at the end. Exits non-zero on any failure.
+# scripts/with-services.sh and stopped at the end, and Jaeger v1.76.0 (DS_JAEGER), which the
+# trace tests start themselves. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,17 +25,28 @@ apt_install() {
 command -v cargo >/dev/null || { log "Rust is needed: https://rustup.rs"; exit 1; }
 command -v curl >/dev/null || apt_install curl ca-certificates
 
-# FerretDB needs Go >= 1.24. Debian's golang-go is older: then `go` itself fetches the Go
-# 1.24.3 toolchain, which is a module (golang.org/toolchain) of the Go module proxy.
-go_minor() { go env GOVERSION 2>/dev/null | sed -nE 's/^go1\.([0-9]+).*/\1/p'; }
+# FerretDB and Jaeger are built with the `go` command, which fetches the toolchain their go.mod
+# asks for itself (GOTOOLCHAIN, scripts/go-build.sh) from Go 1.21 on. Debian 12's golang-go is
+# 1.19: then it fetches once, by hand, the module GOTOOLCHAIN itself would (golang.org/toolchain
+# of the Go module proxy), and the rest goes through GOTOOLCHAIN.
+go_version() { go env GOVERSION 2>/dev/null | sed -E 's/^go//'; }
 command -v go >/dev/null || apt_install golang-go
-if [[ "$(go_minor)" -lt 24 ]]; then
-    toolchain="$(GOFLAGS=-modcacherw go mod download -json golang.org/toolchain@v0.0.1-go1.24.3.linux-amd64 |
+if [[ "$(printf '%s\n1.21\n' "$(go_version)" | sort -V | head -n1)" != 1.21 ]]; then
+    toolchain="$(GOFLAGS=-modcacherw go mod download -json golang.org/toolchain@v0.0.1-go1.24.6.linux-amd64 |
         sed -nE 's/^\t"Dir": "(.*)",$/\1/p')"
     # Module zips keep no file modes; `go` sets them the same way when it switches toolchains.
     chmod +x "$toolchain"/bin/* "$toolchain"/pkg/tool/*/*
     export PATH="$toolchain/bin:$PATH"
 fi
+
+# FerretDB (for scripts/with-services.sh) and Jaeger v1.76.0 (for the trace tests), built in the
+# background while the lints run (cold: ~3 and ~7 min, ~3 GB of Go caches; cached after).
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT # a failed lint stops them too
+scripts/ferretdb.sh >/dev/null &
+ferretdb_build=$!
+jaeger_path="$(mktemp)"
+scripts/jaeger.sh >"$jaeger_path" &
+jaeger_build=$!
 
 # cargo-lambda, aws-sam-cli and cfn-lint (PyPI, cached): for the cargo lambda watch test and
 # the SAM template checks.
@@ -51,6 +64,11 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 log "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+
+wait "$ferretdb_build" || { log "building FerretDB failed"; exit 1; }
+wait "$jaeger_build" || { log "building Jaeger failed"; exit 1; }
+DS_JAEGER="$(cat "$jaeger_path")"
+export DS_JAEGER
 
 log "tests, embedded and MongoDB (FerretDB) + Redis"
 # The MongoDB + Redis tests fail, rather than skip, if the servers are missing.
