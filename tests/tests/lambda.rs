@@ -83,6 +83,11 @@ async fn watch() -> Option<Net> {
 
 /// `cargo lambda watch` serving every bootstrap, and its address.
 async fn start_watch() -> Option<(Watch, String)> {
+    start_watch_with(&[]).await
+}
+
+/// [`start_watch`], with `env` added to every bootstrap's environment.
+async fn start_watch_with(env: &[(&'static str, String)]) -> Option<(Watch, String)> {
     let config = Backend::MongoRedis.config()?;
     let Ok(platform_bin) = std::env::var("DS_PLATFORM_BIN") else {
         let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
@@ -132,6 +137,7 @@ async fn start_watch() -> Option<(Watch, String)> {
         .env("RUST_LOG", "warn")
         // watch strips `/lambda-url/ds-net` before the pages see the path.
         .env("DS_WEB_BASE", "/lambda-url/ds-net")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0);
@@ -160,6 +166,53 @@ async fn the_browser_scenario_runs_on_cargo_lambda_watch() {
         return;
     };
     deathstar_tests::browser::run_scenario(&format!("{endpoint}/lambda-url/ds-net/"), None).await;
+}
+
+/// A compose at the frontend's Function URL, every function a bootstrap exporting to a real
+/// Jaeger, reads back as one trace across the bootstraps. Their batch processors would wait a
+/// minute to send: the spans arrive at once only because each invocation flushes its own
+/// before it replies, as a Lambda must before it is frozen.
+#[tokio::test]
+async fn a_compose_on_cargo_lambda_watch_is_one_trace_flushed_per_invocation() {
+    use deathstar_tests::jaeger::Jaeger;
+    let Some(jaeger) = Jaeger::start().await else {
+        return;
+    };
+    let mut env = jaeger.exporting();
+    env.retain(|(key, _)| *key != "OTEL_BSP_SCHEDULE_DELAY");
+    env.push(("OTEL_BSP_SCHEDULE_DELAY", "60000".into()));
+    let Some((watch, endpoint)) = start_watch_with(&env).await else {
+        return;
+    };
+    let net = Net::via_invoker(
+        Arc::new(aws_invoker(&endpoint).await),
+        vec![Box::new(watch)],
+    );
+    let alice = net.register("alice").await;
+    let bob = net.register("bob").await;
+    net.follow(&bob, &alice).await;
+    let login = net
+        .ok(
+            "user-service-login",
+            serde_json::json!({"username": "alice", "password": "pw-alice"}),
+        )
+        .await;
+    let (trace_id, client_span) = ("d4cda95b652f4a1592b449d5929fda1b", "6e0c63257de34c92");
+    let response = reqwest::Client::new()
+        .post(format!("{endpoint}/lambda-url/compose-post-frontend"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
+        .json(
+            &serde_json::json!({"user_id": alice, "username": "alice", "post_type": 0,
+            "text": "hello @bob https://example.com/x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let trace = jaeger.trace(trace_id, 21).await;
+    trace.check_compose_tree(client_span);
+    println!("{}", trace.render());
 }
 
 /// The bootstraps' Invoke API, called as a function of the deployment calls it: its calls carry
