@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::client::{Api, parse_target};
+use crate::jaeger::parse_query_url;
 use crate::workload::Workload;
 
 /// Default graph: the copy of DSB's socfb-Reed98 shipped in `datasets/`.
@@ -217,12 +218,47 @@ pub struct RunArgs {
     /// admitted requests' latency (the JSON always has it).
     #[arg(long)]
     pub per_second: bool,
+    /// Trace breakdown: Jaeger's query API (e.g. http://127.0.0.1:16686). Every request then
+    /// carries a `traceparent`, sampled for --trace-ratio of the measured ones; after the run
+    /// their traces are fetched and broken down per request type and span operation (also under
+    /// `traces` in --json). The servers must export to that Jaeger with a parent-based sampler.
+    #[arg(long, value_name = "URL")]
+    pub traces: Option<String>,
+    /// Fraction of the measured requests traced (DeathStarBench's services sample 0.1).
+    #[arg(long, default_value_t = 0.1)]
+    pub trace_ratio: f64,
+    /// At most this many traces are fetched (chosen at random among the sampled ones).
+    #[arg(long, default_value_t = 2000)]
+    pub trace_limit: usize,
+    /// How long to wait at most, after the run, for the servers' exporters to deliver the last
+    /// spans (their batch delay, OTEL_BSP_SCHEDULE_DELAY, is 5 s unless set).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub trace_wait: Duration,
+    /// Draw each request type's self-time shares per span operation as SVG to this file.
+    #[arg(long, value_name = "PATH")]
+    pub trace_plot: Option<PathBuf>,
 }
 
 impl RunArgs {
     pub fn validate(&self) -> Result<()> {
         check_rate("--rate", self.rate)?;
+        if let Some(url) = &self.traces {
+            parse_query_url(url)?;
+            if !(self.trace_ratio > 0.0 && self.trace_ratio <= 1.0) {
+                bail!("--trace-ratio must be in (0, 1], got {}", self.trace_ratio);
+            }
+            if self.trace_limit == 0 {
+                bail!("--trace-limit must be at least 1");
+            }
+        } else if self.trace_plot.is_some() {
+            bail!("--trace-plot needs --traces (the Jaeger query API to fetch traces from)");
+        }
         self.load.validate(self.duration)
+    }
+
+    /// The share of measured requests to trace, with --traces.
+    pub fn trace_ratio(&self) -> Option<f64> {
+        self.traces.as_ref().map(|_| self.trace_ratio)
     }
 }
 
@@ -344,6 +380,22 @@ mod tests {
         assert_eq!(r.load.api, Api::Gateway);
         assert_eq!(r.load.seed, Some(3));
         assert_eq!(r.load.workload, Workload::Mixed);
+        assert_eq!(r.trace_ratio(), None, "no --traces, no traceparent");
+    }
+
+    #[test]
+    fn a_traced_run() {
+        let cli = parse(&format!(
+            "{RUN} --rate 200 --duration 5s --traces http://127.0.0.1:16686 --trace-plot t.svg"
+        ))
+        .unwrap();
+        let Command::Run(r) = cli.command else {
+            panic!()
+        };
+        r.validate().unwrap();
+        assert_eq!(r.trace_ratio(), Some(0.1));
+        assert_eq!(r.trace_limit, 2000);
+        assert_eq!(r.trace_wait, Duration::from_secs(15));
     }
 
     #[test]
@@ -377,6 +429,26 @@ mod tests {
             (
                 "--rate 10 --duration 5s --timeout 0s",
                 "--timeout must be greater than 0",
+            ),
+            (
+                "--rate 10 --duration 5s --traces 127.0.0.1:16686",
+                "--traces \"127.0.0.1:16686\" is not a URL",
+            ),
+            (
+                "--rate 10 --duration 5s --traces http://j:16686 --trace-ratio 0",
+                "--trace-ratio must be in (0, 1]",
+            ),
+            (
+                "--rate 10 --duration 5s --traces http://j:16686 --trace-ratio 1.5",
+                "--trace-ratio must be in (0, 1]",
+            ),
+            (
+                "--rate 10 --duration 5s --traces http://j:16686 --trace-limit 0",
+                "--trace-limit must be at least 1",
+            ),
+            (
+                "--rate 10 --duration 5s --trace-plot t.svg",
+                "--trace-plot needs --traces",
             ),
         ];
         for (extra, want) in cases {

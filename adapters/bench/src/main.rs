@@ -12,9 +12,10 @@ use clap::Parser;
 use deathstar_bench::args::{Cli, Command, InitArgs, LoginsArgs, RunArgs, SweepArgs};
 use deathstar_bench::client::parse_target;
 use deathstar_bench::init::{self, init_graph};
-use deathstar_bench::plot::percentile_plot;
+use deathstar_bench::jaeger::{self, Jaeger};
+use deathstar_bench::plot::{breakdown_plot, percentile_plot};
 use deathstar_bench::report::{api_name, render_per_second};
-use deathstar_bench::run::{RunConfig, clock_seed, run};
+use deathstar_bench::run::{RunConfig, clock_seed, run_traced};
 use deathstar_bench::sweep::sweep;
 
 fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
@@ -63,11 +64,42 @@ async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     args.validate()?;
     let seed = args.load.seed.unwrap_or_else(clock_seed);
     eprintln!("seed {seed} (pass --seed {seed} to repeat this run's schedule and requests)");
-    let cfg = RunConfig::new(&args.load, args.rate, args.duration, seed);
-    let report = run(&cfg, std::io::stderr().is_terminal()).await?;
+    let mut cfg = RunConfig::new(&args.load, args.rate, args.duration, seed);
+    cfg.trace_ratio = args.trace_ratio();
+    let jaeger = match &args.traces {
+        Some(url) => {
+            let jaeger = Jaeger::new(url)?;
+            jaeger.check().await?;
+            Some(jaeger)
+        }
+        None => None,
+    };
+    let (mut report, sampled) = run_traced(&cfg, std::io::stderr().is_terminal()).await?;
     print!("{}", report.render());
     if args.per_second {
         print!("\n{}", render_per_second(&report.per_second));
+    }
+    if let Some(jaeger) = &jaeger {
+        let breakdown = jaeger::collect(
+            jaeger,
+            args.trace_ratio,
+            sampled,
+            args.trace_limit,
+            args.trace_wait,
+        )
+        .await;
+        print!("\n{}", breakdown.render());
+        if let Some(path) = &args.trace_plot {
+            let title = format!(
+                "self time by span operation: {} @ {} req/s ({} API)",
+                cfg.workload.name(),
+                cfg.rate,
+                api_name(cfg.api)
+            );
+            breakdown_plot(path, &title, &breakdown)?;
+            eprintln!("wrote {}", path.display());
+        }
+        report.traces = Some(breakdown);
     }
     if let Some(path) = &args.json {
         write_json(path, &report)?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::breakdown::Breakdown;
 use crate::client::Api;
 use crate::stats::{
     Counts, Recorder, SHED_STATUS, Second, SpectrumPoint, Summary, spectrum, summarize,
@@ -147,6 +148,9 @@ pub struct RunReport {
     pub shedding: Shedding,
     pub per_second: Vec<SecondReport>,
     pub spectra_ms: Spectra,
+    /// The trace breakdown, with `run --traces`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traces: Option<Breakdown>,
 }
 
 impl RunReport {
@@ -204,6 +208,7 @@ impl RunReport {
                 corrected: spectrum(&rec.corrected),
                 uncorrected: spectrum(&rec.uncorrected),
             },
+            traces: None,
             settings,
         }
     }
@@ -422,6 +427,7 @@ mod tests {
         assert!(json["latency_ms"]["corrected"]["p99"].as_f64().unwrap() >= 5.0);
         assert_eq!(r.shedding.shed, 0);
         assert!(!text.contains("shed"), "{text}");
+        assert!(json.get("traces").is_none(), "no --traces, no key");
     }
 
     #[test]

@@ -12,6 +12,9 @@
 //! request at a time per connection, as servers and proxies expect); the correction makes up
 //! for it. After the schedule ends, requests still queued get `timeout` more to be sent; those
 //! that never were are reported as "never sent", not dropped.
+//!
+//! With a trace ratio (`run --traces`), each request also carries a `traceparent` drawn on the
+//! dispatcher thread ([`crate::traced`]), and the sampled ones are kept for the breakdown.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +30,7 @@ use crate::pool::{Pool, from_reqwest};
 use crate::report::{RunReport, RunSettings};
 use crate::schedule::PoissonSchedule;
 use crate::stats::{Outcome, Recorder, new_histogram, record};
+use crate::traced::{Sampled, TRACEPARENT, TraceSampler, TraceTag};
 use crate::workload::{Generator, Request, Workload};
 
 /// One run's settings, validated by the command line.
@@ -42,6 +46,9 @@ pub struct RunConfig {
     pub users: u64,
     pub seed: u64,
     pub timeout: Duration,
+    /// Send a `traceparent` on every request, sampled for this fraction of the measured ones;
+    /// `None`: no header at all.
+    pub trace_ratio: Option<f64>,
 }
 
 impl RunConfig {
@@ -57,6 +64,7 @@ impl RunConfig {
             users: load.users,
             seed,
             timeout: load.timeout,
+            trace_ratio: None,
         }
     }
 
@@ -101,6 +109,7 @@ struct Shared {
     recorder: Mutex<Recorder>,
     outstanding: AtomicU64,
     sent: AtomicU64,
+    sampled: Mutex<Vec<Sampled>>,
 }
 
 impl Shared {
@@ -109,7 +118,12 @@ impl Shared {
     }
 }
 
-async fn one_request(shared: Arc<Shared>, request: Request, scheduled: Duration) {
+async fn one_request(
+    shared: Arc<Shared>,
+    request: Request,
+    scheduled: Duration,
+    tag: Option<TraceTag>,
+) {
     let kind = request.kind();
     let built = shared.client.request(&request).build();
     drop(request);
@@ -120,7 +134,11 @@ async fn one_request(shared: Arc<Shared>, request: Request, scheduled: Duration)
             shared.sent.fetch_add(1, Ordering::Relaxed);
             let exchange = async {
                 let request = built.map_err(|_| "request".to_string())?;
-                shared.pool.send(from_reqwest(request)?).await
+                let mut request = from_reqwest(request)?;
+                if let Some(tag) = &tag {
+                    request.headers_mut().insert(TRACEPARENT, tag.header());
+                }
+                shared.pool.send(request).await
             };
             let outcome = match exchange.await {
                 Ok((status, body)) => Outcome::Status(shared.client.status_of(status, &body)),
@@ -131,6 +149,16 @@ async fn one_request(shared: Arc<Shared>, request: Request, scheduled: Duration)
         }
     };
     let done = shared.now();
+    if let (Some(tag), Some(sent), Outcome::Status(status)) = (tag, sent, &outcome)
+        && tag.sampled
+    {
+        shared.sampled.lock().expect("sampled lock").push(Sampled {
+            kind,
+            tag,
+            latency_us: done.saturating_sub(sent).as_micros() as u64,
+            status: *status,
+        });
+    }
     shared
         .recorder
         .lock()
@@ -173,6 +201,12 @@ fn update(pb: &ProgressBar, shared: &Shared, phase: &str) {
 
 /// Runs one open-loop run and reports it. Must be called inside a multi-threaded Tokio runtime.
 pub async fn run(cfg: &RunConfig, show_progress: bool) -> Result<RunReport> {
+    Ok(run_traced(cfg, show_progress).await?.0)
+}
+
+/// [`run`], also returning the sampled requests (empty without `cfg.trace_ratio`), in the
+/// order they finished.
+pub async fn run_traced(cfg: &RunConfig, show_progress: bool) -> Result<(RunReport, Vec<Sampled>)> {
     let client = ApiClient::new(&cfg.target, cfg.api, cfg.connections, cfg.timeout)?;
     let pool = Pool::new(&parse_target(&cfg.target)?, cfg.timeout);
     let shared = Arc::new(Shared {
@@ -184,7 +218,9 @@ pub async fn run(cfg: &RunConfig, show_progress: bool) -> Result<RunReport> {
         recorder: Mutex::new(Recorder::new(cfg.warmup)),
         outstanding: AtomicU64::new(0),
         sent: AtomicU64::new(0),
+        sampled: Mutex::new(Vec::new()),
     });
+    let mut sampler = cfg.trace_ratio.map(TraceSampler::new);
     let schedule = PoissonSchedule::new(cfg.rate, cfg.duration, derive_seed(cfg.seed, 1));
     let mut generator = Generator::new(cfg.users, derive_seed(cfg.seed, 2));
     let workload = cfg.workload;
@@ -204,8 +240,9 @@ pub async fn run(cfg: &RunConfig, show_progress: bool) -> Result<RunReport> {
                     std::thread::sleep(due - now);
                 }
                 let request = generator.next(workload);
+                let tag = sampler.as_mut().map(|s| s.next(offset >= warmup));
                 shared.outstanding.fetch_add(1, Ordering::AcqRel);
-                runtime.spawn(one_request(shared.clone(), request, offset));
+                runtime.spawn(one_request(shared.clone(), request, offset, tag));
                 if offset >= warmup {
                     record(&mut lag, Instant::now().saturating_duration_since(due));
                 }
@@ -243,7 +280,8 @@ pub async fn run(cfg: &RunConfig, show_progress: bool) -> Result<RunReport> {
     }
     let mut recorder = shared.recorder.lock().expect("recorder lock").clone();
     recorder.dispatch_lag = lag;
-    Ok(RunReport::new(cfg.settings(), &recorder))
+    let sampled = std::mem::take(&mut *shared.sampled.lock().expect("sampled lock"));
+    Ok((RunReport::new(cfg.settings(), &recorder), sampled))
 }
 
 #[cfg(test)]
@@ -252,6 +290,7 @@ mod tests {
 
     use super::*;
     use crate::testserver::TestServer;
+    use crate::workload::Kind;
 
     async fn server(delay: Duration) -> SocketAddr {
         TestServer::start(delay).await.addr
@@ -269,6 +308,7 @@ mod tests {
             users: 962,
             seed: 5,
             timeout: Duration::from_secs(5),
+            trace_ratio: None,
         }
     }
 
@@ -371,6 +411,53 @@ mod tests {
         assert!(r.counts.unsent >= 1, "{:?}", r.counts);
         assert_eq!(timeouts + r.counts.unsent, r.counts.requests);
         assert_eq!(r.counts.errors, r.counts.requests);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn traced_runs_send_a_traceparent_and_keep_the_sampled_requests() {
+        let server = TestServer::start(Duration::ZERO).await;
+        let mut cfg = config(server.addr, Workload::Mixed, 400.0, 1000);
+        cfg.warmup = Duration::from_millis(250);
+        cfg.trace_ratio = Some(0.5);
+        let (report, sampled) = run_traced(&cfg, false).await.unwrap();
+        let received = server.received();
+        let headers: Vec<&str> = received
+            .iter()
+            .map(|r| r.traceparent.as_deref().expect("every request has one"))
+            .collect();
+        assert!(
+            headers
+                .iter()
+                .all(|h| h.len() == 55 && h.starts_with("00-"))
+        );
+        let flagged: Vec<&&str> = headers.iter().filter(|h| h.ends_with("-01")).collect();
+        // Only measured requests are sampled, about half of them; each one kept, once.
+        let measured = report.counts.requests as usize;
+        assert!(
+            flagged.len() > measured / 3 && flagged.len() < 2 * measured / 3,
+            "{} of {measured}",
+            flagged.len()
+        );
+        assert_eq!(sampled.len(), flagged.len());
+        for s in &sampled {
+            let header = s.tag.header();
+            assert!(headers.contains(&header.to_str().unwrap()));
+            assert!(s.latency_us > 0);
+        }
+        assert!(
+            sampled
+                .iter()
+                .any(|s| s.kind == Kind::Compose && s.status == 500)
+        );
+        let ids: std::collections::HashSet<u128> = sampled.iter().map(|s| s.tag.trace_id).collect();
+        assert_eq!(ids.len(), sampled.len());
+
+        // Without a ratio: no header, nothing kept.
+        let server = TestServer::start(Duration::ZERO).await;
+        let cfg = config(server.addr, Workload::HomeTimeline, 200.0, 300);
+        let (_, sampled) = run_traced(&cfg, false).await.unwrap();
+        assert!(sampled.is_empty());
+        assert!(server.received().iter().all(|r| r.traceparent.is_none()));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub struct Received {
     pub method: String,
     pub target: String,
     pub content_type: Option<String>,
+    pub traceparent: Option<String>,
     pub body: String,
 }
 
@@ -46,11 +47,13 @@ async fn serve(mut sock: TcpStream, delay: Duration, received: Arc<Mutex<Vec<Rec
         let target = request_line.next().unwrap_or_default().to_string();
         let mut content_length = 0;
         let mut content_type = None;
+        let mut traceparent = None;
         for line in lines {
             if let Some((name, value)) = line.split_once(':') {
                 match name.trim().to_ascii_lowercase().as_str() {
                     "content-length" => content_length = value.trim().parse().unwrap(),
                     "content-type" => content_type = Some(value.trim().to_string()),
+                    "traceparent" => traceparent = Some(value.trim().to_string()),
                     _ => {}
                 }
             }
@@ -68,6 +71,7 @@ async fn serve(mut sock: TcpStream, delay: Duration, received: Arc<Mutex<Vec<Rec
             method,
             target,
             content_type,
+            traceparent,
             body,
         });
         tokio::time::sleep(delay).await;
