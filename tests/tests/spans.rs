@@ -216,3 +216,51 @@ async fn without_a_traceparent_the_xray_header_names_the_trace() {
     );
     check_tree(&sink.of_trace(caller.trace_id), Some(caller.span_id));
 }
+
+/// DeathStarBench's `/wrk2-api/` routes record a server span of their own (as DSB's nginx
+/// does): the root of the trace, the parent of the frontend's call.
+#[tokio::test]
+async fn a_wrk2_compose_is_rooted_at_the_routes_own_span() {
+    let sink = sink();
+    let (registry, _dir, _) = network().await;
+    let app = deathstar_http::router_with(
+        registry.clone(),
+        HttpOptions::default(),
+        deathstar_http::dsb::router(registry, std::time::Duration::from_secs(10)),
+    );
+    let form = |path: &str, body: &str, trace: Option<&TraceContext>| {
+        let mut request =
+            Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        if let Some(trace) = trace {
+            request = request.header("traceparent", trace.traceparent());
+        }
+        request.body(Body::from(body.to_owned())).unwrap()
+    };
+    let register = "first_name=C&last_name=D&username=carol&password=pw&user_id=7";
+    let registered = app
+        .clone()
+        .oneshot(form("/wrk2-api/user/register", register, None))
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 200);
+    let caller = TraceContext::root();
+    let compose = "username=carol&user_id=7&text=hello&media_ids=[]&media_types=[]&post_type=0";
+    let composed = app
+        .oneshot(form("/wrk2-api/post/compose", compose, Some(&caller)))
+        .await
+        .unwrap();
+    assert_eq!(composed.status(), 200);
+    let spans = sink.of_trace(caller.trace_id);
+    let edge = spans
+        .iter()
+        .find(|s| s.parent == Some(caller.span_id))
+        .expect("a span under the caller's");
+    assert_eq!(edge.name, "POST /wrk2-api/post/compose");
+    assert_eq!(edge.kind, SpanKind::Server);
+    let call = spans
+        .iter()
+        .find(|s| s.name == "call compose-post-frontend")
+        .expect("the frontend's call");
+    assert_eq!(call.parent, Some(edge.span_id));
+    assert!(spans.iter().any(|s| s.name == "compose-post-frontend"));
+}

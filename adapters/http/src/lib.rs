@@ -15,6 +15,7 @@
 pub mod client;
 pub mod context;
 pub mod dsb;
+pub mod edge_span;
 pub mod refusal;
 
 pub use refusal::Refusal;

@@ -38,12 +38,17 @@ impl<T: ?Sized> Measured<T> {
         run: impl Future<Output = StoreResult<R>>,
     ) -> StoreResult<R> {
         let started = Instant::now();
-        // A span of the invocation that makes it, when that is traced.
-        let span = spans::current().and_then(|trace| {
+        // A span of the invocation that makes it, when that is traced; a store behind this one
+        // (MongoDB behind a Redis cache) makes its spans children of this one.
+        let traced = spans::current().and_then(|trace| {
+            let span = trace.child();
             let name = || format!("{} {operation}", self.store);
-            spans::start(&trace.child(), SpanKind::Client, name)
+            spans::start(&span, SpanKind::Client, name).map(|started| (span, started))
         });
-        let result = run.await;
+        let (result, span) = match traced {
+            Some((trace, started)) => (spans::within(trace, run).await, Some(started)),
+            None => (run.await, None),
+        };
         metrics().store_operation(self.backend, self.store, operation, started.elapsed());
         if let Some(span) = span {
             let attributes = vec![

@@ -106,6 +106,8 @@ pub fn site(registry: Registry, options: WebOptions) -> Router {
         .route("/media/{media_id}", get(media::media))
         .route("/assets/{file}", get(assets::asset))
         .fallback(page_error::not_found)
+        // A span per page, the parent of the calls it makes.
+        .route_layer(axum::middleware::from_fn(deathstar_http::edge_span::record))
         .with_state(site)
         // The edge has read the body within its limit (uploads are larger than axum's 2 MB).
         .layer(DefaultBodyLimit::disable())

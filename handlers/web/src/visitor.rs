@@ -51,6 +51,9 @@ impl FromRequestParts<State> for Visitor {
         let auth = site.registry.auth();
         let mut meta = context::read_browser(headers, site.options.timeout, auth);
         meta.client = context::client(&parts.extensions);
+        if let Some(edge) = deathstar_http::edge_span::of_request(&parts.extensions) {
+            meta.trace = edge;
+        }
         let me = match &meta.identity {
             Identity::User(principal) => Some(principal.clone()),
             Identity::Anonymous | Identity::Refused(_) => None,

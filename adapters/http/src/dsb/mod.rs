@@ -71,14 +71,19 @@ pub fn router(registry: Registry, timeout: Duration) -> Router {
 /// [`router`] with the browser routes under `browser`.
 pub fn router_with_policy(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Router {
     let dsb = Dsb::new(registry, timeout, browser);
-    wrk2::routes().merge(api::routes(&dsb)).with_state(dsb)
+    wrk2::routes()
+        .merge(api::routes(&dsb))
+        .route_layer(axum::middleware::from_fn(crate::edge_span::record))
+        .with_state(dsb)
 }
 
 /// The browser routes (`/api/`) alone, without the load generator's `/wrk2-api/`, which lets
 /// anyone act as any user.
 pub fn browser_router(registry: Registry, timeout: Duration, browser: BrowserPolicy) -> Router {
     let dsb = Dsb::new(registry, timeout, browser);
-    api::routes(&dsb).with_state(dsb)
+    api::routes(&dsb)
+        .route_layer(axum::middleware::from_fn(crate::edge_span::record))
+        .with_state(dsb)
 }
 
 impl Dsb {
@@ -124,6 +129,9 @@ impl FromRequestParts<Arc<Dsb>> for Call {
         let mut meta = crate::context::read_browser(&parts.headers, dsb.timeout, auth);
         // The client login throttling counts, as for `/function/`.
         meta.client = crate::context::client(&parts.extensions);
+        if let Some(edge) = crate::edge_span::of_request(&parts.extensions) {
+            meta.trace = edge;
+        }
         Ok(Call(meta))
     }
 }
