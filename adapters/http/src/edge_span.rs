@@ -17,30 +17,32 @@ use deathstar_handlers::trace::TraceContext;
 #[derive(Debug, Clone, Copy)]
 struct EdgeTrace(TraceContext);
 
-/// Records the request as a server span `<method> <route>` when its trace is recorded.
+/// Records the request as a server span `<method> <route>` when its trace is recorded. The
+/// request's calls belong to the span either way: one sampling decision per request.
 pub async fn record(route: Option<MatchedPath>, mut request: Request, next: Next) -> Response {
     let trace = crate::context::trace(request.headers());
+    request.extensions_mut().insert(EdgeTrace(trace));
     let method = request.method().clone();
-    let route = route
-        .as_ref()
-        .map_or("(unmatched)", MatchedPath::as_str)
-        .to_owned();
-    let Some(span) = spans::start(&trace, SpanKind::Server, || format!("{method} {route}")) else {
+    let name = || {
+        let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
+        format!("{method} {route}")
+    };
+    let Some(span) = spans::start(&trace, SpanKind::Server, name) else {
         return next.run(request).await;
     };
-    request.extensions_mut().insert(EdgeTrace(trace));
     let response = next.run(request).await;
     let code = response.status().as_u16();
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
     let attributes = vec![
         ("http.request.method", method.as_str().into()),
-        ("http.route", route.as_str().into()),
+        ("http.route", route.into()),
         ("http.response.status_code", i64::from(code).into()),
     ];
     span.finish(attributes, (code >= 500).then(|| format!("HTTP {code}")));
     response
 }
 
-/// The trace of the request's edge span, if [`record`] recorded one.
+/// The trace of the request's edge span, where [`record`] runs.
 pub fn of_request(extensions: &Extensions) -> Option<TraceContext> {
     extensions.get::<EdgeTrace>().map(|edge| edge.0)
 }
