@@ -105,6 +105,37 @@ impl Jaeger {
         ]
     }
 
+    /// Composes alice's post mentioning bob at the frontend's `url` (with alice's login `token`
+    /// where callers are checked), in a trace of the test's own, sampled; returns the trace as
+    /// Jaeger holds it once its spans are in (11 invocations, 10 calls, the store operations)
+    /// and the test's span, the root's parent.
+    pub async fn traced_compose(
+        &self,
+        url: &str,
+        alice: &str,
+        token: Option<&str>,
+    ) -> (Trace, String) {
+        let caller = deathstar_handlers::trace::TraceContext::root();
+        let mut request = reqwest::Client::new()
+            .post(url)
+            .header(
+                "traceparent",
+                format!("00-{}-{}-01", caller.trace_id, caller.span_id),
+            )
+            .json(
+                &serde_json::json!({"user_id": alice, "username": "alice", "post_type": 0,
+                "text": "hello @bob https://example.com/x"}),
+            );
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the compose is answered");
+        assert_eq!(response.status(), 200);
+        let trace_id = caller.trace_id.to_string();
+        assert_eq!(response.headers()["x-request-id"], trace_id.as_str());
+        (self.trace(&trace_id, 21).await, caller.span_id.to_string())
+    }
+
     /// The trace `trace_id` once at least `spans` of its spans have arrived and no more come
     /// for a moment (processes export on their own schedules); panics after 30 s.
     pub async fn trace(&self, trace_id: &str, spans: usize) -> Trace {

@@ -197,21 +197,10 @@ async fn a_compose_on_cargo_lambda_watch_is_one_trace_flushed_per_invocation() {
             serde_json::json!({"username": "alice", "password": "pw-alice"}),
         )
         .await;
-    let (trace_id, client_span) = ("d4cda95b652f4a1592b449d5929fda1b", "6e0c63257de34c92");
-    let response = reqwest::Client::new()
-        .post(format!("{endpoint}/lambda-url/compose-post-frontend"))
-        .bearer_auth(login["token"].as_str().unwrap())
-        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
-        .json(
-            &serde_json::json!({"user_id": alice, "username": "alice", "post_type": 0,
-            "text": "hello @bob https://example.com/x"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let trace = jaeger.trace(trace_id, 21).await;
-    trace.check_compose_tree(client_span);
+    let url = format!("{endpoint}/lambda-url/compose-post-frontend");
+    let token = login["token"].as_str();
+    let (trace, client_span) = jaeger.traced_compose(&url, &alice, token).await;
+    trace.check_compose_tree(&client_span);
     println!("{}", trace.render());
 }
 

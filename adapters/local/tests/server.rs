@@ -442,22 +442,9 @@ async fn a_compose_reads_back_from_jaeger_as_one_span_tree() {
     }
     let follow = json!({"user_id": ids[1], "followee_id": ids[0]});
     assert_eq!(server.call("social-graph-follow", follow).await.0, 200);
-    let (trace_id, client_span) = ("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7");
-    let response = reqwest::Client::new()
-        .post(format!("{}/function/compose-post-frontend", server.base))
-        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
-        .json(
-            &json!({"user_id": ids[0], "username": "alice", "post_type": 0,
-            "text": "hello @bob https://example.com/x"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    assert_eq!(response.headers()["x-request-id"], trace_id);
-    // 11 invocations, 10 calls, and the store operations.
-    let trace = jaeger.trace(trace_id, 21).await;
-    trace.check_compose_tree(client_span);
+    let url = format!("{}/function/compose-post-frontend", server.base);
+    let (trace, client_span) = jaeger.traced_compose(&url, &ids[0], None).await;
+    trace.check_compose_tree(&client_span);
     assert!(trace.spans.iter().all(|s| s.service == "deathstar"));
     println!("{}", trace.render());
 }

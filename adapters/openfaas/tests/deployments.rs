@@ -95,20 +95,9 @@ async fn a_compose_is_one_trace_across_the_function_processes() {
     let alice = net.register("alice").await;
     let bob = net.register("bob").await;
     net.follow(&bob, &alice).await;
-    let (trace_id, client_span) = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
-    let response = reqwest::Client::new()
-        .post(format!("{base}/function/compose-post-frontend"))
-        .header("traceparent", format!("00-{trace_id}-{client_span}-01"))
-        .json(
-            &serde_json::json!({"user_id": alice, "username": "alice", "post_type": 0,
-            "text": "hello @bob https://example.com/x"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let trace = jaeger.trace(trace_id, 21).await;
-    trace.check_compose_tree(client_span);
+    let url = format!("{base}/function/compose-post-frontend");
+    let (trace, client_span) = jaeger.traced_compose(&url, &alice, None).await;
+    trace.check_compose_tree(&client_span);
     for span in &trace.spans {
         // A function's invocation and its store operations are its own process's spans.
         if !span.name.starts_with("call ") && !span.name.contains(' ') {
