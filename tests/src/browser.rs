@@ -19,13 +19,11 @@ pub fn available() -> bool {
     let found = ["DS_CHROMIUM", "DS_PLAYWRIGHT"]
         .iter()
         .all(|name| std::env::var_os(name).is_some());
-    let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
-    assert!(
-        found || !required,
-        "DS_REQUIRE_BACKENDS=1 but DS_CHROMIUM / DS_PLAYWRIGHT are not set: eval \"$(scripts/browser-tools.sh)\""
-    );
     if !found {
-        eprintln!("skipped: no Chromium/Playwright (eval \"$(scripts/browser-tools.sh)\")");
+        crate::skip_without(
+            "Chromium/Playwright (DS_CHROMIUM, DS_PLAYWRIGHT)",
+            "eval \"$(scripts/browser-tools.sh)\"",
+        );
     }
     found
 }

@@ -40,12 +40,7 @@ impl Jaeger {
     /// A fresh Jaeger with no traces; `None` (skip) where `DS_JAEGER` need not be set.
     pub async fn start() -> Option<Jaeger> {
         let Some(bin) = std::env::var_os("DS_JAEGER") else {
-            let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
-            assert!(
-                !required,
-                "DS_REQUIRE_BACKENDS=1 but DS_JAEGER is not set: export DS_JAEGER=\"$(scripts/jaeger.sh)\""
-            );
-            eprintln!("skipped: no Jaeger (export DS_JAEGER=\"$(scripts/jaeger.sh)\")");
+            crate::skip_without("Jaeger", "export DS_JAEGER=\"$(scripts/jaeger.sh)\"");
             return None;
         };
         let config =

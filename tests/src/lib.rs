@@ -47,6 +47,14 @@ pub struct Net {
     _guards: Vec<Box<dyn std::any::Any + Send + Sync>>,
 }
 
+/// Says a test is skipped because `missing` is not here (`how`: what provides it), or fails it
+/// under `DS_REQUIRE_BACKENDS=1`, which `scripts/test.sh` sets: there nothing may be skipped.
+pub fn skip_without(missing: &str, how: &str) {
+    let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
+    assert!(!required, "DS_REQUIRE_BACKENDS=1 but no {missing}: {how}");
+    eprintln!("skipped: no {missing} ({how})");
+}
+
 /// Where a test deployment keeps its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -64,12 +72,7 @@ impl Backend {
             Backend::MongoRedis => {
                 let env = BackendConfig::from_env();
                 if env.mongo_uri.is_none() || env.redis_server.is_none() {
-                    let required = std::env::var("DS_REQUIRE_BACKENDS").is_ok_and(|v| v == "1");
-                    assert!(
-                        !required,
-                        "DS_REQUIRE_BACKENDS=1 but MONGO_URI or REDIS_SERVER is not set"
-                    );
-                    eprintln!("skipped: no MONGO_URI/REDIS_SERVER (scripts/test.sh sets them)");
+                    skip_without("MONGO_URI/REDIS_SERVER", "scripts/test.sh sets them");
                     return None;
                 }
                 let namespace = format!("t{}_", uuid::Uuid::new_v4().simple());

@@ -144,6 +144,25 @@ fn check_tree(
     by_name
 }
 
+/// Alice's compose sent to the HTTP edge with `header` (a trace header), answered 200.
+async fn compose_over_http(
+    registry: Registry,
+    alice: &UserId,
+    header: (&str, String),
+) -> axum::response::Response {
+    let body = serde_json::to_vec(&compose_input(alice)).unwrap();
+    let request = Request::post("/function/compose-post-frontend")
+        .header(header.0, header.1)
+        .body(Body::from(body))
+        .unwrap();
+    let response = router(registry, HttpOptions::default())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response
+}
+
 #[tokio::test]
 async fn an_in_process_compose_is_one_trace_with_the_compose_call_tree() {
     let sink = sink();
@@ -168,16 +187,7 @@ async fn a_compose_over_http_continues_the_callers_traceparent() {
     let sink = sink();
     let (registry, _dir, alice) = network().await;
     let caller = TraceContext::root();
-    let body = serde_json::to_vec(&compose_input(&alice)).unwrap();
-    let request = Request::post("/function/compose-post-frontend")
-        .header("traceparent", caller.traceparent())
-        .body(Body::from(body))
-        .unwrap();
-    let response = router(registry, HttpOptions::default())
-        .oneshot(request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let response = compose_over_http(registry, &alice, ("traceparent", caller.traceparent())).await;
     assert_eq!(
         response.headers()["x-request-id"],
         caller.trace_id.to_string()
@@ -197,18 +207,9 @@ async fn a_compose_over_http_continues_the_callers_traceparent() {
 async fn without_a_traceparent_the_xray_header_names_the_trace() {
     let sink = sink();
     let (registry, _dir, alice) = network().await;
-    let body = serde_json::to_vec(&compose_input(&alice)).unwrap();
     // As API Gateway and the Lambda runtime set it.
     let xray = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-    let request = Request::post("/function/compose-post-frontend")
-        .header("x-amzn-trace-id", xray)
-        .body(Body::from(body))
-        .unwrap();
-    let response = router(registry, HttpOptions::default())
-        .oneshot(request)
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    let response = compose_over_http(registry, &alice, ("x-amzn-trace-id", xray.into())).await;
     let caller = TraceContext::from_xray(xray).unwrap();
     assert_eq!(
         response.headers()["x-request-id"],
