@@ -117,6 +117,10 @@ pub struct InitArgs {
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// The users and follows are there already (an earlier `init-graph` of the same dataset):
+    /// only compose the posts.
+    #[arg(long)]
+    pub posts_only: bool,
 }
 
 impl InitArgs {
@@ -218,6 +222,14 @@ pub struct RunArgs {
     /// admitted requests' latency (the JSON always has it).
     #[arg(long)]
     pub per_second: bool,
+    /// Also report every window of this length: offered, 2xx, the admitted requests'
+    /// corrected p50/p99/p99.9/max, and the server's RSS (with --server-pid): a soak's view,
+    /// to find stalls that a whole-run percentile hides.
+    #[arg(long, value_parser = parse_duration)]
+    pub window: Option<Duration>,
+    /// The server's process id, to sample its resident memory (VmRSS) once a second.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
     /// Trace breakdown: Jaeger's query API (e.g. http://127.0.0.1:16686). Every request then
     /// carries a `traceparent`, sampled for --trace-ratio of the measured ones; after the run
     /// their traces are fetched and broken down per request type and span operation (also under
@@ -252,6 +264,14 @@ impl RunArgs {
             }
         } else if self.trace_plot.is_some() {
             bail!("--trace-plot needs --traces (the Jaeger query API to fetch traces from)");
+        }
+        if let Some(window) = self.window
+            && (window.as_secs() == 0 || window.subsec_nanos() != 0)
+        {
+            bail!("--window must be a whole number of seconds, at least 1s");
+        }
+        if self.server_pid.is_some() && self.window.is_none() {
+            bail!("--server-pid needs --window (its memory is reported window by window)");
         }
         self.load.validate(self.duration)
     }

@@ -51,6 +51,9 @@ pub struct ApiClient {
     http: Client,
     api: Api,
     urls: Urls,
+    /// `host:port` to connect to, and the `Host` header.
+    address: String,
+    host: String,
 }
 
 /// The five endpoint URLs, parsed once (parsing a URL per request costs more than building
@@ -62,6 +65,7 @@ struct Urls {
     compose: Url,
     home_timeline: Url,
     user_timeline: Url,
+    healthz: Url,
 }
 
 impl Urls {
@@ -87,6 +91,7 @@ impl Urls {
                 "/wrk2-api/user-timeline/read",
                 "user-timeline-read-frontend",
             )?,
+            healthz: Url::parse(&format!("{root}/healthz")).context("building the health URL")?,
         })
     }
 }
@@ -150,29 +155,51 @@ impl ApiClient {
             .build()
             .context("building the HTTP client")?;
         let urls = Urls::new(&base, api)?;
-        Ok(ApiClient { http, api, urls })
+        let name = base.host_str().unwrap_or("localhost");
+        let port = base.port_or_known_default().unwrap_or(80);
+        let host = match base.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name.to_owned(),
+        };
+        Ok(ApiClient {
+            http,
+            api,
+            urls,
+            address: format!("{name}:{port}"),
+            host,
+        })
     }
 
     pub fn api(&self) -> Api {
         self.api
     }
 
-    fn form(&self, url: &Url, body: String) -> RequestBuilder {
-        self.http
-            .post(url.clone())
-            .header(CONTENT_TYPE, FORM)
-            .body(body)
+    fn form<'a>(&self, url: &'a Url, body: String) -> Parts<'a> {
+        Parts {
+            method: "POST",
+            url,
+            query: None,
+            content_type: Some(FORM),
+            body: body.into_bytes(),
+        }
     }
 
     /// A JSON function call: the body as is to the gateway, wrapped in an event for Lambda.
-    fn json(&self, url: &Url, body: &impl Serialize) -> RequestBuilder {
-        let request = self.http.post(url.clone());
-        match self.api {
+    fn json<'a>(&self, url: &'a Url, body: &impl Serialize) -> Parts<'a> {
+        let body = serde_json::to_vec(body).expect("bodies serialise");
+        let body = match self.api {
             Api::Lambda => {
-                let body = serde_json::to_string(body).expect("bodies serialise");
-                request.json(&lambda_event(url.path(), body))
+                let inner = String::from_utf8(body).expect("JSON is UTF-8");
+                serde_json::to_vec(&lambda_event(url.path(), inner)).expect("events serialise")
             }
-            _ => request.json(body),
+            _ => body,
+        };
+        Parts {
+            method: "POST",
+            url,
+            query: None,
+            content_type: Some("application/json"),
+            body,
         }
     }
 
@@ -198,8 +225,56 @@ impl ApiClient {
         Ok((self.status_of(status, &body), body))
     }
 
+    /// The reqwest form of a request (what `init-graph` sends).
+    pub fn build(&self, parts: Parts<'_>) -> RequestBuilder {
+        let mut url = parts.url.clone();
+        url.set_query(parts.query.as_deref());
+        let mut builder = match parts.method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        };
+        if let Some(content_type) = parts.content_type {
+            builder = builder.header(CONTENT_TYPE, content_type);
+        }
+        if !parts.body.is_empty() || parts.method != "GET" {
+            builder = builder.body(parts.body);
+        }
+        builder
+    }
+
+    /// Appends the wire form of a request to `out` ([`crate::wire`]), with `extra` headers.
+    pub fn encode(&self, parts: &Parts<'_>, extra: &[(&str, &[u8])], out: &mut Vec<u8>) {
+        let path = parts.url.path();
+        let target = match &parts.query {
+            Some(query) => std::borrow::Cow::Owned(format!("{path}?{query}")),
+            None => std::borrow::Cow::Borrowed(path),
+        };
+        let mut headers: Vec<(&str, &[u8])> = Vec::with_capacity(extra.len() + 1);
+        if let Some(content_type) = parts.content_type {
+            headers.push(("content-type", content_type.as_bytes()));
+        }
+        headers.extend_from_slice(extra);
+        crate::wire::encode(
+            out,
+            parts.method,
+            &target,
+            &self.host,
+            &headers,
+            &parts.body,
+        );
+    }
+
+    /// `host:port` to connect to.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
     /// Registers DSB user `i`: `first_name_i`, `last_name_i`, `username_i`, `password_i`, id `i`.
     pub fn register(&self, i: u64) -> RequestBuilder {
+        self.build(self.register_parts(i))
+    }
+
+    fn register_parts(&self, i: u64) -> Parts<'_> {
         match self.api {
             Api::Dsb => self.form(
                 &self.urls.register,
@@ -223,7 +298,7 @@ impl ApiClient {
 
     /// `username_<follower>` follows `username_<followee>` (the username form of follow).
     pub fn follow(&self, follower: u64, followee: u64) -> RequestBuilder {
-        match self.api {
+        let parts = match self.api {
             Api::Dsb => self.form(
                 &self.urls.follow,
                 format!("user_name=username_{follower}&followee_name=username_{followee}"),
@@ -235,10 +310,15 @@ impl ApiClient {
                     followee_name: &username(followee),
                 },
             ),
-        }
+        };
+        self.build(parts)
     }
 
     pub fn compose(&self, p: &ComposeParams) -> RequestBuilder {
+        self.build(self.compose_parts(p))
+    }
+
+    fn compose_parts(&self, p: &ComposeParams) -> Parts<'_> {
         match self.api {
             Api::Dsb => self.form(&self.urls.compose, p.form_body()),
             Api::Gateway | Api::Lambda => self.json(
@@ -255,14 +335,16 @@ impl ApiClient {
         }
     }
 
-    fn timeline(&self, url: &Url, t: &TimelineParams) -> RequestBuilder {
+    fn timeline<'a>(&self, url: &'a Url, t: &TimelineParams) -> Parts<'a> {
         match self.api {
-            Api::Dsb => {
-                let mut url = url.clone();
-                url.set_query(Some(&t.query()));
-                // DSB's scripts send the form content type on GETs too.
-                self.http.get(url).header(CONTENT_TYPE, FORM)
-            }
+            // DSB's scripts send the form content type on GETs too.
+            Api::Dsb => Parts {
+                method: "GET",
+                url,
+                query: Some(t.query()),
+                content_type: Some(FORM),
+                body: Vec::new(),
+            },
             Api::Gateway | Api::Lambda => self.json(
                 url,
                 &TimelineBody {
@@ -275,21 +357,45 @@ impl ApiClient {
     }
 
     pub fn home_timeline(&self, t: &TimelineParams) -> RequestBuilder {
-        self.timeline(&self.urls.home_timeline, t)
+        self.build(self.timeline(&self.urls.home_timeline, t))
     }
 
     pub fn user_timeline(&self, t: &TimelineParams) -> RequestBuilder {
-        self.timeline(&self.urls.user_timeline, t)
+        self.build(self.timeline(&self.urls.user_timeline, t))
+    }
+
+    /// The parts of one generated workload request.
+    pub fn parts(&self, r: &Request) -> Parts<'_> {
+        match r {
+            Request::HomeTimeline(t) => self.timeline(&self.urls.home_timeline, t),
+            Request::UserTimeline(t) => self.timeline(&self.urls.user_timeline, t),
+            Request::Compose(p) => self.compose_parts(p),
+            // The server's own health check, whatever the API: its ceiling.
+            Request::Healthz => Parts {
+                method: "GET",
+                url: &self.urls.healthz,
+                query: None,
+                content_type: None,
+                body: Vec::new(),
+            },
+        }
     }
 
     /// The HTTP request for one generated workload request.
     pub fn request(&self, r: &Request) -> RequestBuilder {
-        match r {
-            Request::HomeTimeline(t) => self.home_timeline(t),
-            Request::UserTimeline(t) => self.user_timeline(t),
-            Request::Compose(p) => self.compose(p),
-        }
+        self.build(self.parts(r))
     }
+}
+
+/// One request, before either client sends it: what [`ApiClient::build`] (reqwest) and
+/// [`ApiClient::encode`] (the wire) turn into bytes, so both send the same thing.
+#[derive(Debug)]
+pub struct Parts<'a> {
+    pub method: &'static str,
+    pub url: &'a Url,
+    pub query: Option<String>,
+    pub content_type: Option<&'static str>,
+    pub body: Vec<u8>,
 }
 
 /// The API Gateway HTTP API (v2) event a `lambda_http` bootstrap takes, around a JSON body.

@@ -176,30 +176,9 @@ pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
         args.concurrency
     );
     let mut tallies = Vec::new();
-    tallies.push(
-        phase(
-            &client,
-            "register",
-            graph.nodes,
-            args.concurrency,
-            (0..graph.nodes).map(|i| client.register(i)),
-        )
-        .await,
-    );
-    // Every edge both ways, as init_social_graph.py does (the graph becomes symmetric).
-    tallies.push(
-        phase(
-            &client,
-            "follow",
-            2 * graph.edges.len() as u64,
-            args.concurrency,
-            graph
-                .edges
-                .iter()
-                .flat_map(|&(a, b)| [client.follow(a, b), client.follow(b, a)]),
-        )
-        .await,
-    );
+    if !args.posts_only {
+        load_graph(&client, &graph, args, &mut tallies).await;
+    }
     if args.posts_per_user > 0 {
         if graph.nodes < 2 {
             anyhow::bail!("composing posts needs at least 2 users (posts mention other users)");
@@ -219,6 +198,39 @@ pub async fn init_graph(args: &InitArgs) -> Result<(Graph, Vec<PhaseTally>)> {
         );
     }
     Ok((graph, tallies))
+}
+
+/// Registers every user, then adds every edge both ways.
+async fn load_graph(
+    client: &Arc<ApiClient>,
+    graph: &Graph,
+    args: &InitArgs,
+    tallies: &mut Vec<PhaseTally>,
+) {
+    tallies.push(
+        phase(
+            client,
+            "register",
+            graph.nodes,
+            args.concurrency,
+            (0..graph.nodes).map(|i| client.register(i)),
+        )
+        .await,
+    );
+    // Every edge both ways, as init_social_graph.py does (the graph becomes symmetric).
+    tallies.push(
+        phase(
+            client,
+            "follow",
+            2 * graph.edges.len() as u64,
+            args.concurrency,
+            graph
+                .edges
+                .iter()
+                .flat_map(|&(a, b)| [client.follow(a, b), client.follow(b, a)]),
+        )
+        .await,
+    );
 }
 
 #[cfg(test)]
@@ -263,8 +275,25 @@ mod tests {
             api: Api::Dsb,
             seed: 1,
             timeout: std::time::Duration::from_secs(5),
+            posts_only: false,
         };
         let (graph, tallies) = init_graph(&args).await.unwrap();
+        // With the graph there already: the posts alone.
+        let other = TestServer::start(std::time::Duration::ZERO).await;
+        let posts_only = InitArgs {
+            target: format!("http://{}", other.addr),
+            posts_only: true,
+            ..args.clone()
+        };
+        let (_, again) = init_graph(&posts_only).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!((again[0].phase.as_str(), again[0].requests), ("compose", 8));
+        assert!(
+            other
+                .received()
+                .iter()
+                .all(|r| r.target == "/wrk2-api/post/compose")
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(graph.nodes, 4);
         let summary: Vec<(&str, u64, u64)> = tallies

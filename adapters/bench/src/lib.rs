@@ -13,7 +13,6 @@ pub mod init;
 pub mod jaeger;
 pub mod logins;
 pub mod plot;
-pub mod pool;
 pub mod report;
 pub mod run;
 pub mod schedule;
@@ -22,4 +21,5 @@ pub mod sweep;
 #[cfg(test)]
 mod testserver;
 pub mod traced;
+pub mod wire;
 pub mod workload;

@@ -14,7 +14,7 @@ use deathstar_bench::client::parse_target;
 use deathstar_bench::init::{self, init_graph};
 use deathstar_bench::jaeger::{self, Jaeger};
 use deathstar_bench::plot::{breakdown_plot, percentile_plot};
-use deathstar_bench::report::{api_name, render_per_second};
+use deathstar_bench::report::{api_name, render_per_second, render_windows};
 use deathstar_bench::run::{RunConfig, clock_seed, run_traced};
 use deathstar_bench::sweep::sweep;
 
@@ -66,6 +66,8 @@ async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     eprintln!("seed {seed} (pass --seed {seed} to repeat this run's schedule and requests)");
     let mut cfg = RunConfig::new(&args.load, args.rate, args.duration, seed);
     cfg.trace_ratio = args.trace_ratio();
+    cfg.window_s = args.window.map(|w| w.as_secs());
+    cfg.server_pid = args.server_pid;
     let jaeger = match &args.traces {
         Some(url) => {
             let jaeger = Jaeger::new(url)?;
@@ -78,6 +80,9 @@ async fn cmd_run(args: RunArgs) -> Result<ExitCode> {
     print!("{}", report.render());
     if args.per_second {
         print!("\n{}", render_per_second(&report.per_second));
+    }
+    if !report.windows.is_empty() {
+        print!("\n{}", render_windows(&report.windows));
     }
     if let Some(jaeger) = &jaeger {
         let breakdown = jaeger::collect(

@@ -148,6 +148,9 @@ pub struct RunReport {
     pub shedding: Shedding,
     pub per_second: Vec<SecondReport>,
     pub spectra_ms: Spectra,
+    /// With `run --window`: the run window by window.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub windows: Vec<WindowReport>,
     /// The trace breakdown, with `run --traces`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traces: Option<Breakdown>,
@@ -208,6 +211,7 @@ impl RunReport {
                 corrected: spectrum(&rec.corrected),
                 uncorrected: spectrum(&rec.uncorrected),
             },
+            windows: Vec::new(),
             traces: None,
             settings,
         }
@@ -317,6 +321,96 @@ pub fn render_per_second(seconds: &[SecondReport]) -> String {
             s.admitted_p50_ms,
             s.admitted_p99_ms,
             s.admitted_max_ms
+        );
+    }
+    o
+}
+
+/// One window of a long run (`run --window`): to find stalls that a percentile of the whole
+/// run hides, and memory that grows.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowReport {
+    /// Offset of the window's start into the measured run, seconds.
+    pub start_s: u64,
+    pub offered: u64,
+    pub ok: u64,
+    pub shed: u64,
+    /// Corrected latency of the admitted responses scheduled in the window (2 significant
+    /// digits), ms.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    pub max_ms: f64,
+    /// The server's largest RSS in the window, kB.
+    pub server_rss_kb: Option<u64>,
+}
+
+/// The run's seconds grouped into windows of `width_s` seconds.
+pub fn windows(rec: &Recorder, rss_kb: &[Option<u64>], width_s: usize) -> Vec<WindowReport> {
+    let width_s = width_s.max(1);
+    rec.seconds
+        .chunks(width_s)
+        .enumerate()
+        .map(|(i, seconds)| {
+            let mut admitted = seconds[0].admitted.clone();
+            for s in &seconds[1..] {
+                let _ = admitted.add(&s.admitted);
+            }
+            let ms = |q: f64| {
+                if admitted.is_empty() {
+                    0.0
+                } else {
+                    admitted.value_at_quantile(q) as f64 / 1000.0
+                }
+            };
+            let rss = rss_kb
+                .iter()
+                .skip(i * width_s)
+                .take(width_s)
+                .flatten()
+                .max()
+                .copied();
+            WindowReport {
+                start_s: (i * width_s) as u64,
+                offered: seconds.iter().map(|s| s.offered).sum(),
+                ok: seconds.iter().map(|s| s.ok).sum(),
+                shed: seconds.iter().map(|s| s.shed).sum(),
+                p50_ms: ms(0.5),
+                p99_ms: ms(0.99),
+                p999_ms: ms(0.999),
+                max_ms: if admitted.is_empty() {
+                    0.0
+                } else {
+                    admitted.max() as f64 / 1000.0
+                },
+                server_rss_kb: rss,
+            }
+        })
+        .collect()
+}
+
+/// The windows table.
+pub fn render_windows(windows: &[WindowReport]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{:>7} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9} {:>9} {:>12}",
+        "from s",
+        "offered",
+        "2xx",
+        "shed",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "server RSS kB"
+    );
+    for w in windows {
+        let rss = w.server_rss_kb.map_or("-".to_string(), |kb| kb.to_string());
+        let _ = writeln!(
+            o,
+            "{:>7} {:>9} {:>9} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12}",
+            w.start_s, w.offered, w.ok, w.shed, w.p50_ms, w.p99_ms, w.p999_ms, w.max_ms, rss
         );
     }
     o

@@ -188,14 +188,14 @@ pub struct Recorder {
     warmup: Duration,
     pub corrected: Histogram<u64>,
     pub uncorrected: Histogram<u64>,
-    pub corrected_by_kind: [Histogram<u64>; 3],
+    pub corrected_by_kind: [Histogram<u64>; 4],
     /// Corrected latency of responses other than [`SHED_STATUS`], and of those.
     pub admitted: Histogram<u64>,
     pub shed: Histogram<u64>,
     /// By second of the measured window in which requests were scheduled.
     pub seconds: Vec<Second>,
     pub counts: Counts,
-    pub counts_by_kind: [Counts; 3],
+    pub counts_by_kind: [Counts; 4],
     pub warmup_counts: Counts,
     /// When the last measured request finished (response, error or give-up).
     pub last_done: Option<Duration>,
@@ -211,7 +211,7 @@ impl Recorder {
             warmup,
             corrected: new_histogram(),
             uncorrected: new_histogram(),
-            corrected_by_kind: [new_histogram(), new_histogram(), new_histogram()],
+            corrected_by_kind: std::array::from_fn(|_| new_histogram()),
             admitted: new_histogram(),
             shed: new_histogram(),
             seconds: Vec::new(),

@@ -8,9 +8,9 @@
 //! runs with the same seed must not send the same trace ids to one Jaeger, which would merge
 //! their spans into one trace. The request parameters stay those the seed gives.
 
-use hyper::header::HeaderValue;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use reqwest::header::HeaderValue;
 
 use crate::workload::Kind;
 

@@ -33,6 +33,8 @@ pub enum Workload {
     HomeTimeline,
     /// User timeline reads only (`read-user-timeline.lua`).
     UserTimeline,
+    /// `GET /healthz` only: the server's HTTP ceiling, and the driver's own.
+    Healthz,
 }
 
 impl Workload {
@@ -42,6 +44,7 @@ impl Workload {
             Workload::Compose => "compose",
             Workload::HomeTimeline => "home-timeline",
             Workload::UserTimeline => "user-timeline",
+            Workload::Healthz => "healthz",
         }
     }
 }
@@ -53,10 +56,16 @@ pub enum Kind {
     HomeTimeline,
     UserTimeline,
     Compose,
+    Healthz,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::HomeTimeline, Kind::UserTimeline, Kind::Compose];
+    pub const ALL: [Kind; 4] = [
+        Kind::HomeTimeline,
+        Kind::UserTimeline,
+        Kind::Compose,
+        Kind::Healthz,
+    ];
 
     pub fn index(self) -> usize {
         self as usize
@@ -67,6 +76,7 @@ impl Kind {
             Kind::HomeTimeline => "home-timeline",
             Kind::UserTimeline => "user-timeline",
             Kind::Compose => "compose",
+            Kind::Healthz => "healthz",
         }
     }
 }
@@ -157,6 +167,7 @@ pub enum Request {
     HomeTimeline(TimelineParams),
     UserTimeline(TimelineParams),
     Compose(ComposeParams),
+    Healthz,
 }
 
 impl Request {
@@ -165,6 +176,7 @@ impl Request {
             Request::HomeTimeline(_) => Kind::HomeTimeline,
             Request::UserTimeline(_) => Kind::UserTimeline,
             Request::Compose(_) => Kind::Compose,
+            Request::Healthz => Kind::Healthz,
         }
     }
 }
@@ -211,6 +223,7 @@ impl Generator {
             Workload::HomeTimeline => Request::HomeTimeline(self.timeline()),
             Workload::UserTimeline => Request::UserTimeline(self.timeline()),
             Workload::Compose => Request::Compose(self.compose()),
+            Workload::Healthz => Request::Healthz,
             Workload::Mixed => {
                 let x: f64 = self.rng.random();
                 if x < 0.6 {
