@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Measures every figure of docs/BENCHMARKS.md on this machine, generator on the same machine.
+# Measures every figure of docs/BENCHMARKS.md on this machine, generator on the same machine,
+# and writes the tables (OUT_DIR/targets.md, with each target and whether it was met).
 #
 # Usage: scripts/benchmarks.sh [OUT_DIR]      (default: bench-results/<date>)
 #
-# Phases (each server is started fresh, loaded with socfb-Reed98 and 10 posts per user, measured,
-# then stopped): the axum hello-world ceiling; the all-in-one server on the embedded store;
-# then, under scripts/with-services.sh (throwaway Redis + FerretDB), the all-in-one server on
-# MongoDB+Redis, one process per function, and compose fused. Closed-loop throughput comes from
-# Debian's wrk (2 threads, 32 connections, 10 s, DSB's request shapes); latency at a fixed rate
-# from deathstar-bench run (open loop, Poisson, corrected for coordinated omission).
+# Every ratio is taken in the same run as its ceiling (the machine's speed varies). Phases, each
+# on a fresh server (DS_BENCH_PHASES picks them; default all, in this order):
+#   ceiling   axum's hello world and the all-in-one server's /healthz under wrk (-t2 -c32 10 s);
+#             deathstar-bench against /healthz at half wrk's rate: what the lean open-loop driver
+#             sustains, its corrected p99, and the CPU per request of wrk, the driver and server
+#   embedded  the all-in-one server on the embedded store, socfb-Reed98 with 10 posts per user:
+#             wrk closed loop per request type (p99 from wrk --latency), the open-loop mixed
+#             workload at 0.25 x wrk's /healthz rate, and sweeps for the knee
+#   soak      DS_SOAK (default 600s) open loop at 70 % of the mixed knee, p99.9 / max / server
+#             RSS per 10 s window; then the same schedule of health checks against hello world
+#             (a no-op server: what the machine itself does to a tail)
+#   memory    DS_MEMORY_POSTS (default 1,000,000) posts loaded into the embedded store: RSS per
+#             post, replay time on restart and RSS after it, read speed before and after
+#   services  under scripts/with-services.sh with FerretDB on PostgreSQL (DS_FERRETDB_HANDLER):
+#             the gateway path (one process per function vs all-in-one, no storage) and the
+#             MongoDB-backed all-in-one server after a warm-up that builds every timeline
 # Everything printed is also kept in OUT_DIR (text, JSON, SVG plots).
-# DS_BENCH_PHASES (default "ceiling embedded services") picks phases, DS_BENCH_SERVICES (default
-# "mongo-redis functions per-function fused") the parts of the services phase.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -20,150 +29,269 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 B=$root/target/release/deathstar-bench
 PORT=18080
-phases=" ${DS_BENCH_PHASES:-ceiling embedded services} "
+URL=http://127.0.0.1:$PORT
+phases=" ${DS_BENCH_PHASES:-ceiling embedded soak memory services} "
+DATASET=$root/datasets/socfb-Reed98/socfb-Reed98.edges
+figures=$out/figures.env # name=value lines, read back for the targets table
 
 log() { printf '\n=== %s\n' "$*" | tee -a "$out/summary.txt"; }
+say() { echo "$*" | tee -a "$out/summary.txt"; }
+figure() { echo "$1=$2" >>"$figures"; say "  $1 = $2"; }
+get() { awk -F= -v k="$1" '$1 == k {v = $2} END {print v}' "$figures"; }
+calc() { awk "BEGIN {printf \"%.${2:-3}f\", $1}"; }
 
 wait_up() { # URL
-    for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
+    for _ in $(seq 1 1200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done
     echo "$1 never came up" >&2; return 1
 }
-
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+# CPU seconds (user + system) a running process has used so far.
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-# wrk, closed loop, with one of the Lua request generators in scripts/wrk/.
+# wrk closed loop (2 threads, 32 connections, 10 s) with one of scripts/wrk/*.lua ("-": none).
+# Figures: <name>_rps, <name>_p99_ms, and with SERVER_PID set <name>_server_us (CPU per request).
 closed_loop() { # NAME LUA URL
-    local name=$1 lua=$2 url=$3 script=()
+    local name=$1 lua=$2 url=$3 script=() before
     [[ $lua == - ]] || script=(-s "$root/scripts/wrk/$lua")
-    wrk -t2 -c"${WRK_CONNECTIONS:-32}" -d10s "${script[@]}" "$url" >"$out/wrk-$name.txt" 2>&1
-    printf '%-40s %10s req/s  (avg latency %s, non-2xx: %s)\n' "$name" \
-        "$(awk '/Requests\/sec/ {print $2}' "$out/wrk-$name.txt")" \
-        "$(awk '/Latency/ {print $2; exit}' "$out/wrk-$name.txt")" \
+    [[ -z ${SERVER_PID:-} ]] || before=$(cpu_s "$SERVER_PID")
+    /usr/bin/time -f '%U %S' -o "$out/wrk-$name.cpu" \
+        wrk -t2 -c"${WRK_CONNECTIONS:-32}" -d10s --latency "${script[@]}" "$url" >"$out/wrk-$name.txt" 2>&1
+    local rps p99 requests
+    rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk-$name.txt")
+    p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else x = v * 1000; print x}' "$out/wrk-$name.txt")
+    requests=$(awk '/requests in/ {print $1}' "$out/wrk-$name.txt")
+    printf '%-34s %10s req/s  p99 %8s ms  non-2xx: %s\n' "$name" "$rps" "$p99" \
         "$(awk '/Non-2xx/ {print $5}' "$out/wrk-$name.txt" | grep . || echo 0)" | tee -a "$out/summary.txt"
+    figure "${name//-/_}_rps" "$rps"
+    figure "${name//-/_}_p99_ms" "$p99"
+    figure "${name//-/_}_wrk_us" "$(awk -v n="$requests" '{printf "%.1f", ($1 + $2) * 1e6 / n}' "$out/wrk-$name.cpu")"
+    if [[ -n ${SERVER_PID:-} ]]; then
+        figure "${name//-/_}_server_us" "$(calc "($(cpu_s "$SERVER_PID") - $before) * 1e6 / $requests" 1)"
+    fi
 }
 
-# The measurements every deployment gets; $1 names it, $2 is its URL.
-measure() {
-    local name=$1 url=$2 posts=${POSTS_PER_USER:-10} dataset=${DATASET:-$root/datasets/socfb-Reed98/socfb-Reed98.edges}
-    log "$name: init-graph ($(basename "$dataset"), $posts posts per user)"
-    # A failed request is reported (and the exit status says so) but does not stop the runs.
-    "$B" init-graph --target "$url" --dataset "$dataset" --posts-per-user "$posts" \
-        --concurrency "${INIT_CONCURRENCY:-200}" 2>&1 | tee "$out/$name-init.txt" | tee -a "$out/summary.txt" || true
-    log "$name: closed loop (wrk)"
-    closed_loop "$name-home-timeline" home-timeline.lua "$url"
-    closed_loop "$name-user-timeline" user-timeline.lua "$url"
-    closed_loop "$name-compose" compose.lua "$url"
-    closed_loop "$name-mixed" mixed.lua "$url"
-    log "$name: highest mixed rate with corrected p99 <= $3 ms (open loop)"
-    "$B" sweep --target "$url" --workload mixed --start-rate "$4" --step "$4" --max-rate "$5" \
-        --slo-p99-ms "$3" --duration 12s --warmup 4s --seed 7 --json "$out/$name-sweep-mixed.json" \
-        2>&1 | tee "$out/$name-sweep-mixed.txt" | tail -n 4 | tee -a "$out/summary.txt" || true
-    log "$name: highest compose rate with corrected p99 <= 10 ms (open loop)"
-    "$B" sweep --target "$url" --workload compose --start-rate "$6" --step "$6" --max-rate "$7" \
-        --slo-p99-ms 10 --duration 12s --warmup 4s --seed 8 --json "$out/$name-sweep-compose.json" \
-        2>&1 | tee "$out/$name-sweep-compose.txt" | tail -n 4 | tee -a "$out/summary.txt" || true
-    log "$name: mixed at $8 req/s for 30 s (10 s warm-up)"
-    "$B" run --target "$url" --workload mixed --rate "$8" --duration 30s --warmup 10s --seed 1 \
-        --json "$out/$name-run-mixed.json" --plot "$out/$name-run-mixed.svg" \
-        2>&1 | tee "$out/$name-run-mixed.txt" | tee -a "$out/summary.txt" || true
+# deathstar-bench run (open loop); figures <name>_achieved, <name>_p99_ms (corrected), <name>_driver_us.
+open_loop() { # NAME RATE DURATION ARGS...
+    local name=$1 rate=$2 duration=$3; shift 3
+    /usr/bin/time -f '%U %S' -o "$out/$name.cpu" \
+        "$B" run --target "$URL" --rate "$rate" --duration "$duration" --connections 32 --seed 1 \
+        --json "$out/$name.json" "$@" >"$out/$name.txt" 2>"$out/$name.err" || true
+    sed -n '1,12p' "$out/$name.txt" | tee -a "$out/summary.txt"
+    local answered
+    answered=$(jq '.counts.requests - .counts.unsent' "$out/$name.json")
+    figure "${name//-/_}_achieved" "$(jq '.achieved_rps | floor' "$out/$name.json")"
+    figure "${name//-/_}_p99_ms" "$(jq '.latency_ms.corrected.p99' "$out/$name.json")"
+    figure "${name//-/_}_errors" "$(jq '.counts.errors' "$out/$name.json")"
+    # Warm-up requests count too: the driver's CPU covers the whole run.
+    figure "${name//-/_}_driver_us" "$(awk -v n="$((answered + $(jq '.warmup_counts.requests' "$out/$name.json")))" \
+        '{printf "%.1f", ($1 + $2) * 1e6 / n}' "$out/$name.cpu")"
+}
+
+start_embedded() { # DATA_DIR LOG
+    "$root/target/release/deathstar" --listen 127.0.0.1:$PORT --data-dir "$1" >"$2" 2>&1 &
+    pid=$!
+    wait_up "$URL/healthz"
+}
+
+init_graph() { # NAME POSTS_PER_USER [ARGS...]
+    local name=$1 posts=$2; shift 2
+    "$B" init-graph --target "$URL" --dataset "$DATASET" --posts-per-user "$posts" \
+        --concurrency "${INIT_CONCURRENCY:-64}" "$@" 2>&1 | tee "$out/$name-init.txt" | tail -n 8 | tee -a "$out/summary.txt" || true
+}
+
+# The targets of issue 14, each against its ceiling from this run; "-" where a phase did not run.
+targets_table() {
+    row() { # TARGET MEASURED MET(awk condition on the figures, as 0/1)
+        printf '| %s | %s | %s |\n' "$1" "$2" "$( [[ $3 == 1 ]] && echo met || { [[ $3 == - ]] && echo - || echo '**missed**'; })"
+    }
+    have() { for k in "$@"; do [[ -n $(get "$k") ]] || return 1; done; }
+    test_of() { awk "BEGIN {print ($1) ? 1 : 0}"; }
+    echo "| target | measured (same run) | |"
+    echo "|---|---|---|"
+    if have healthz_rps embedded_mixed_rps; then
+        r=$(calc "$(get embedded_mixed_rps) / $(get healthz_rps)" 2)
+        row "mixed, closed loop >= 0.5 x /healthz" "$(get embedded_mixed_rps) vs $(get healthz_rps) req/s = $r" "$(test_of "$r >= 0.5")"
+    fi
+    if have healthz_rps embedded_compose_rps; then
+        r=$(calc "$(get embedded_compose_rps) / $(get healthz_rps)" 2)
+        row "compose, closed loop >= 0.25 x /healthz" "$(get embedded_compose_rps) req/s = $r" "$(test_of "$r >= 0.25")"
+        row "compose p99 <= 10 ms at 32 connections (wrk)" "$(get embedded_compose_p99_ms) ms" "$(test_of "$(get embedded_compose_p99_ms) <= 10")"
+    fi
+    if have healthz_rps embedded_mixed_quarter_p99_ms; then
+        row "mixed, open loop: corrected p99 <= 5 ms at 0.25 x wrk /healthz ($(calc "$(get healthz_rps) / 4" 0) req/s)" \
+            "achieved $(get embedded_mixed_quarter_achieved) req/s, p99 $(get embedded_mixed_quarter_p99_ms) ms, $(get embedded_mixed_quarter_errors) errors" \
+            "$(test_of "$(get embedded_mixed_quarter_p99_ms) <= 5 && $(get embedded_mixed_quarter_achieved) >= 0.95 * $(get healthz_rps) / 4")"
+    fi
+    if have soak_server_worst_max_ms; then
+        row "soak: no 10 s window with max > 50 ms" "$(get soak_server_windows_over_50ms) windows over; worst max $(get soak_server_worst_max_ms) ms (no-op server: $(get soak_noop_windows_over_50ms) over, worst $(get soak_noop_worst_max_ms) ms)" \
+            "$(test_of "$(get soak_server_windows_over_50ms) == 0")"
+    fi
+    if have healthz_rps driver_healthz_achieved; then
+        row "driver: >= 0.5 x wrk's /healthz rate, corrected p99 <= 2 ms" \
+            "$(get driver_healthz_achieved) req/s, p99 $(get driver_healthz_p99_ms) ms; CPU per request: driver $(get driver_healthz_driver_us) µs, wrk $(get healthz_wrk_us) µs" \
+            "$(test_of "$(get driver_healthz_achieved) >= 0.5 * $(get healthz_rps) * 0.98 && $(get driver_healthz_p99_ms) <= 2")"
+    fi
+    if have gateway_unique_id_rps allinone_unique_id_rps; then
+        r=$(calc "$(get gateway_unique_id_rps) / $(get allinone_unique_id_rps)" 2)
+        row "one process per function >= 0.6 x all-in-one (unique-id, no storage)" "$(get gateway_unique_id_rps) vs $(get allinone_unique_id_rps) req/s = $r" "$(test_of "$r >= 0.6")"
+    fi
+    if have memory_bytes_per_post; then
+        row "embedded: <= 1.5 KB RSS per post at $(get memory_posts) posts" "$(get memory_bytes_per_post) B per post ($(get memory_rss_loaded_kb) kB loaded, $(get memory_rss_graph_kb) kB before the posts)" \
+            "$(test_of "$(get memory_bytes_per_post) <= 1536")"
+        row "embedded: replay <= 10 s" "$(get memory_replay_s) s for a $(get memory_log_mb) MB log" "$(test_of "$(get memory_replay_s) <= 10")"
+    fi
 }
 
 if [[ -z "${DS_BENCH_SERVICES_PHASE:-}" ]]; then
-    command -v wrk >/dev/null || { sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo); "${sudo[@]}" apt-get install -y wrk; }
+    missing=()
+    for tool in wrk jq curl; do command -v $tool >/dev/null || missing+=("$tool"); done
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    if ((${#missing[@]})); then
+        sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+        "${sudo[@]}" apt-get update && "${sudo[@]}" apt-get install -y "${missing[@]}"
+    fi
     cargo build --release -p deathstar -p deathstar-bench -p deathstar-openfaas -p deathstar-tests --bins
     cargo build --release -p deathstar-http --example hello
+    : >"$figures"
     { echo "# $(date -u +%FT%TZ) on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
       echo "# commit $(git rev-parse --short HEAD)"; } | tee "$out/summary.txt"
 
     if [[ $phases == *" ceiling "* ]]; then
-    log "ceiling: axum hello world"
-    "$root/target/release/examples/hello" 127.0.0.1:$PORT & pid=$!
-    wait_up "http://127.0.0.1:$PORT/"
-    closed_loop hello-world - "http://127.0.0.1:$PORT"
-    kill $pid; wait $pid 2>/dev/null || true
+        log "ceiling: axum hello world, and the all-in-one server's /healthz"
+        "$root/target/release/examples/hello" 127.0.0.1:$PORT & pid=$!
+        wait_up "$URL/"
+        SERVER_PID=$pid closed_loop hello-world - "$URL/"
+        stop $pid
+        data=$(mktemp -d)
+        start_embedded "$data" "$out/ceiling-server.log"
+        SERVER_PID=$pid closed_loop healthz - "$URL/healthz"
+        log "the open-loop driver against /healthz at half wrk's rate"
+        before=$(cpu_s $pid)
+        open_loop driver-healthz "$(calc "$(get healthz_rps) / 2" 0)" 25s --warmup 5s --workload healthz
+        say "server CPU per request under the driver: $(calc "($(cpu_s $pid) - $before) * 1e6 / ($(jq '.counts.requests + .warmup_counts.requests' "$out/driver-healthz.json"))" 1) µs"
+        stop $pid; rm -rf "$data"
     fi
 
-    if [[ $phases == *" embedded "* ]]; then
-    log "all-in-one, embedded store (--fsync 100ms, the default)"
-    data=$(mktemp -d)
-    "$root/target/release/deathstar" --listen 127.0.0.1:$PORT --data-dir "$data" >"$out/embedded-server.log" 2>&1 & pid=$!
-    wait_up "http://127.0.0.1:$PORT/healthz"
-    closed_loop embedded-healthz - "http://127.0.0.1:$PORT/healthz"
-    measure embedded "http://127.0.0.1:$PORT" 5 2000 30000 1000 12000 8000
-    echo "server RSS after the runs: $(rss_kb $pid) kB" | tee -a "$out/summary.txt"
-    kill -INT $pid; wait $pid 2>/dev/null || true
-    rm -rf "$data"
+    if [[ $phases == *" embedded "* || $phases == *" soak "* ]]; then
+        log "all-in-one, embedded store (--fsync 100ms, the default): socfb-Reed98, 10 posts per user"
+        data=$(mktemp -d)
+        start_embedded "$data" "$out/embedded-server.log"
+        init_graph embedded 10
+        [[ -n $(get healthz_rps) ]] || SERVER_PID=$pid closed_loop healthz - "$URL/healthz"
+        if [[ $phases == *" embedded "* ]]; then
+            log "embedded: closed loop (wrk -t2 -c32, 10 s)"
+            for lua in home-timeline user-timeline compose mixed; do
+                SERVER_PID=$pid closed_loop "embedded-$lua" "$lua.lua" "$URL"
+            done
+            log "embedded: open loop, mixed at 0.25 x wrk's /healthz rate, 30 s"
+            open_loop embedded-mixed-quarter "$(calc "$(get healthz_rps) / 4" 0)" 40s --warmup 10s \
+                --workload mixed --plot "$out/embedded-mixed-quarter.svg"
+            for workload in mixed compose; do
+                slo=5; [[ $workload == compose ]] && slo=10
+                log "embedded: highest $workload rate with corrected p99 <= $slo ms (open loop)"
+                step=$(calc "$(get healthz_rps) / 16" 0)
+                "$B" sweep --target "$URL" --workload $workload --start-rate "$step" --step "$step" \
+                    --max-rate "$(get healthz_rps)" --slo-p99-ms $slo --duration 12s --warmup 4s \
+                    --connections 32 --seed 7 --json "$out/embedded-sweep-$workload.json" \
+                    >"$out/embedded-sweep-$workload.txt" 2>&1 || true
+                tail -n 4 "$out/embedded-sweep-$workload.txt" | tee -a "$out/summary.txt"
+                figure "embedded_knee_${workload}" "$(jq '.highest_sustained_rps // 0' "$out/embedded-sweep-$workload.json")"
+            done
+        fi
+        if [[ $phases == *" soak "* ]]; then
+            knee=$(get embedded_knee_mixed)
+            [[ -n $knee && $knee != 0 ]] || knee=$(calc "$(get healthz_rps) / 4" 0)
+            rate=$(calc "$knee * 0.7" 0)
+            log "soak: mixed at $rate req/s (70 % of the knee, $knee) for ${DS_SOAK:-600s}, 10 s windows"
+            open_loop soak-server "$rate" "${DS_SOAK:-600s}" --workload mixed --window 10s --server-pid $pid
+            jq -r '.windows[] | "\(.start_s) \(.p999_ms) \(.max_ms) \(.server_rss_kb)"' "$out/soak-server.json" >"$out/soak-server.windows"
+            awk '/from s/,0' "$out/soak-server.txt" >>"$out/summary.txt"
+            figure soak_server_worst_max_ms "$(jq '[.windows[].max_ms] | max' "$out/soak-server.json")"
+            figure soak_server_windows_over_50ms "$(jq '[.windows[] | select(.max_ms > 50)] | length' "$out/soak-server.json")"
+        fi
+        say "server RSS after the runs: $(rss_kb $pid) kB"
+        stop $pid; rm -rf "$data"
+        if [[ $phases == *" soak "* ]]; then
+            log "soak: the same schedule of health checks against hello world (a no-op server)"
+            "$root/target/release/examples/hello" 127.0.0.1:$PORT & pid=$!
+            wait_up "$URL/"
+            open_loop soak-noop "$rate" "${DS_SOAK:-600s}" --workload healthz --window 10s --server-pid $pid
+            awk '/from s/,0' "$out/soak-noop.txt" >>"$out/summary.txt"
+            figure soak_noop_worst_max_ms "$(jq '[.windows[].max_ms] | max' "$out/soak-noop.json")"
+            figure soak_noop_windows_over_50ms "$(jq '[.windows[] | select(.max_ms > 50)] | length' "$out/soak-noop.json")"
+            stop $pid
+        fi
     fi
 
-    [[ $phases == *" services "* ]] || exit 0
-    DS_BENCH_SERVICES_PHASE=1 scripts/with-services.sh "$0" "$out"
+    if [[ $phases == *" memory "* ]]; then
+        posts=${DS_MEMORY_POSTS:-1000000}
+        per_user=$(( (posts + 961) / 962 ))
+        log "memory: $((per_user * 962)) posts ($per_user per user of socfb-Reed98) in the embedded store"
+        data=$(mktemp -d)
+        start_embedded "$data" "$out/memory-server.log"
+        init_graph memory-graph 0
+        graph_kb=$(rss_kb $pid)
+        start_s=$(date +%s.%N)
+        INIT_CONCURRENCY=32 init_graph memory-posts "$per_user" --posts-only
+        figure memory_load_s "$(calc "$(date +%s.%N) - $start_s" 1)"
+        loaded_kb=$(rss_kb $pid)
+        figure memory_posts "$((per_user * 962))"
+        figure memory_rss_graph_kb "$graph_kb"
+        figure memory_rss_loaded_kb "$loaded_kb"
+        figure memory_bytes_per_post "$(calc "($loaded_kb - $graph_kb) * 1024 / $((per_user * 962))" 0)"
+        SERVER_PID=$pid closed_loop memory-home-timeline home-timeline.lua "$URL"
+        stop $pid
+        figure memory_log_mb "$(du -m "$data/deathstar.log" | cut -f1)"
+        # Replay: from spawn to the first answer, and the store's own figure from its log.
+        start_s=$(date +%s.%N)
+        start_embedded "$data" "$out/memory-replay.log"
+        figure memory_replay_s "$(calc "$(date +%s.%N) - $start_s" 2)"
+        figure memory_rss_replayed_kb "$(rss_kb $pid)"
+        SERVER_PID=$pid closed_loop memory-replayed-home-timeline home-timeline.lua "$URL"
+        stop $pid; rm -rf "$data"
+    fi
+
+    if [[ $phases == *" services "* ]]; then
+        DS_FERRETDB_HANDLER=${DS_FERRETDB_HANDLER:-postgresql} DS_BENCH_SERVICES_PHASE=1 \
+            scripts/with-services.sh "$0" "$out"
+    fi
+    targets_table | tee "$out/targets.md"
     exit 0
 fi
 
 # --- under with-services.sh: MongoDB (FerretDB) + Redis ---------------------------------------
-# FerretDB 1.24 on SQLite is the bottleneck of everything here: it does not push these finds
-# down to SQLite, so each one decodes and filters the whole collection in Go (perf: 88 % of its
-# CPU in MsgFind's filter iterator and JSON decoding). Reed98 (962 users, 37,624 follows) loaded
-# at ~25 follows/s and timed out composes with 200 in flight. So the MongoDB-backed deployments
-# get a smaller graph: users 0-99 of Reed98 and the 136 edges among them (272 follows), 1 post
-# per user, loaded 2 requests at a time; wrk runs with 4 connections instead of 32. FerretDB's
-# cost grows with every collection, so each deployment gets collections of its own
-# (DS_NAMESPACE) and loads the same graph into them.
-export INIT_CONCURRENCY=2 WRK_CONNECTIONS=4 users=100
-sample=$(mktemp -d)
-echo 100 >"$sample/reed98-first-100.nodes"
-awk '$1 < 100 && $2 < 100' "$root/datasets/socfb-Reed98/socfb-Reed98.edges" >"$sample/reed98-first-100.edges"
+log "services: FerretDB 1.24.2 on ${DS_FERRETDB_HANDLER:-sqlite}, Redis"
+# The gateway path, without storage: the same function through one HTTP hop (the all-in-one
+# server's /function/ route) and through two (gateway, then the function's own process).
+log "gateway path: unique-id in the all-in-one server, then one process per function"
+DS_NAMESPACE=allinone_ "$root/target/release/deathstar" --listen 127.0.0.1:$PORT \
+    --data-dir "$(mktemp -d)" >"$out/allinone-server.log" 2>&1 & pid=$!
+wait_up "$URL/healthz"
+SERVER_PID=$pid closed_loop allinone-unique-id unique-id.lua "$URL/function/unique-id-service-upload-unique-id"
+stop $pid
+DS_NAMESPACE=per_function_ "$root/target/release/deathstar-deploy" --listen 127.0.0.1:$PORT \
+    >"$out/per-function.log" 2>&1 & pid=$!
+until grep -q "gateway at" "$out/per-function.log"; do sleep 0.2; done
+closed_loop gateway-unique-id unique-id.lua "$URL/function/unique-id-service-upload-unique-id"
+stop $pid
 
-# $1 names the deployment; it is up on $PORT, on the namespace ${1}_.
-measure_on_mongo() {
-    local name=$1 url=http://127.0.0.1:$PORT
-    log "$name: init-graph (users 0-99 of Reed98, 1 post per user)"
-    "$B" init-graph --target "$url" --dataset "$sample/reed98-first-100.edges" --posts-per-user 1 \
-        --concurrency 2 2>&1 | tee "$out/$name-init.txt" | tee -a "$out/summary.txt" || true
-    log "$name: closed loop (wrk, 4 connections)"
-    closed_loop "$name-home-timeline" home-timeline.lua "$url"
-    closed_loop "$name-compose" compose.lua "$url"
-    closed_loop "$name-mixed" mixed.lua "$url"
-    closed_loop "$name-unique-id" unique-id.lua "$url/function/unique-id-service-upload-unique-id"
-    log "$name: mixed at 20 req/s for 30 s (10 s warm-up)"
-    "$B" run --target "$url" --workload mixed --users 100 --rate 20 --duration 30s --warmup 10s \
-        --seed 1 --json "$out/$name-run-mixed.json" --plot "$out/$name-run-mixed.svg" \
-        2>&1 | tee "$out/$name-run-mixed.txt" | tee -a "$out/summary.txt" || true
-}
-
-services=" ${DS_BENCH_SERVICES:-mongo-redis functions per-function fused} "
-if [[ $services == *" mongo-redis "* ]]; then
-log "all-in-one, MongoDB (FerretDB 1.24.2, SQLite) + Redis"
+# MongoDB-backed, all in one process, Redis in front; every timeline read once first, so that
+# Redis holds each one whole and the measured reads are the warm ones.
+log "all-in-one, MongoDB (FerretDB on ${DS_FERRETDB_HANDLER:-sqlite}) + Redis: socfb-Reed98, ${MONGO_POSTS_PER_USER:-10} posts per user"
 DS_NAMESPACE=mongo_redis_ "$root/target/release/deathstar" --listen 127.0.0.1:$PORT \
     --data-dir "$(mktemp -d)" >"$out/mongo-server.log" 2>&1 & pid=$!
-wait_up "http://127.0.0.1:$PORT/healthz"
-measure_on_mongo mongo-redis
-kill -INT $pid; wait $pid 2>/dev/null || true
-fi
-
-if [[ $services == *" functions "* ]]; then
-log "function processes: idle RSS and first answer after start"
-for function in unique-id-service-upload-unique-id get-user-id; do
-    start=$(date +%s%N)
-    DS_FUNCTIONS=$function DS_LISTEN=127.0.0.1:$((PORT + 1)) RUST_LOG=warn \
-        "$root/target/release/deathstar-openfaas" >/dev/null 2>&1 & pid=$!
-    # Any answer counts (get-user-id's 404 for an unknown user too): the process is serving.
-    until curl -s -o /dev/null -X POST -d '{"username":"username_1","post_type":0}' "http://127.0.0.1:$((PORT + 1))/"; do sleep 0.002; done
-    first=$(( ($(date +%s%N) - start) / 1000000 ))
-    sleep 2
-    echo "$function process: first answer ${first} ms after spawn (curl polling every 2 ms), idle RSS $(rss_kb $pid) kB" | tee -a "$out/summary.txt"
-    kill $pid; wait $pid 2>/dev/null || true
+wait_up "$URL/healthz"
+start_s=$(date +%s.%N)
+init_graph mongo "${MONGO_POSTS_PER_USER:-10}"
+figure mongo_load_s "$(calc "$(date +%s.%N) - $start_s" 1)"
+start_s=$(date +%s.%N)
+for user in $(seq 0 961); do
+    echo "$URL/wrk2-api/home-timeline/read?user_id=$user&start=0&stop=10"
+    echo "$URL/wrk2-api/user-timeline/read?user_id=$user&start=0&stop=10"
+done | xargs -P 8 -n 1 curl -s -o /dev/null || true
+figure mongo_warmup_s "$(calc "$(date +%s.%N) - $start_s" 1)"
+for lua in home-timeline user-timeline compose mixed; do
+    SERVER_PID=$pid closed_loop "mongo-$lua" "$lua.lua" "$URL"
 done
-fi
-
-for layout in per-function fused; do
-    [[ $services == *" $layout "* ]] || continue
-    flag=(); [[ $layout == fused ]] && flag=(--fused)
-    log "$layout deployment (deathstar-deploy ${flag[*]:-})"
-    DS_NAMESPACE=${layout/-/_}_ "$root/target/release/deathstar-deploy" "${flag[@]}" \
-        --listen 127.0.0.1:$PORT >"$out/$layout.log" 2>&1 & pid=$!
-    # It says so once every process answers its health check.
-    until grep -q "gateway at" "$out/$layout.log"; do sleep 0.2; done
-    measure_on_mongo $layout
-    kill -INT $pid; wait $pid 2>/dev/null || true
-done
+stop $pid

@@ -14,6 +14,7 @@
 mod graph;
 mod log;
 mod media;
+mod post_ids;
 mod posts;
 mod sharded;
 mod timelines;
@@ -28,6 +29,7 @@ pub use log::Sync;
 
 use self::graph::Graph;
 use self::log::{Log, Record, TimelineKind};
+use self::post_ids::PostIds;
 use self::sharded::Sharded;
 use self::timelines::{EmbeddedTimelines, Timeline};
 use self::users::Users;
@@ -41,6 +43,8 @@ pub struct Embedded {
     posts: Sharded<Arc<Post>>,
     user_timelines: Sharded<Timeline>,
     home_timelines: Sharded<Timeline>,
+    /// The ids of the posts on the timelines, numbered.
+    post_ids: PostIds,
     short_urls: RwLock<HashMap<String, String>>,
     media: RwLock<HashMap<String, Arc<MediaFile>>>,
     /// Declared last: dropped after the tables, it flushes the file before the store is gone.
@@ -87,6 +91,7 @@ impl Embedded {
             posts: Sharded::default(),
             user_timelines: Sharded::default(),
             home_timelines: Sharded::default(),
+            post_ids: PostIds::default(),
             short_urls: RwLock::default(),
             media: RwLock::default(),
             log: None,
@@ -125,9 +130,12 @@ impl Embedded {
                 owners,
                 post_id,
                 timestamp,
-            } => self
-                .timelines(kind)
-                .append(&owners, Arc::from(post_id), timestamp),
+            } => {
+                // Only a timeline of more than 4 billion posts fails; replay goes on without it.
+                let _ = self
+                    .timelines(kind)
+                    .append(&self.post_ids, &owners, &post_id, timestamp);
+            }
             Record::Urls { urls } => {
                 let mut table = write(&self.short_urls);
                 for url in urls {

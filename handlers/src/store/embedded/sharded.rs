@@ -22,10 +22,20 @@ impl<V> Default for Sharded<V> {
 }
 
 impl<V> Sharded<V> {
-    fn shard(&self, key: &str) -> &RwLock<HashMap<String, V>> {
+    /// The index of the shard holding `key`.
+    pub fn shard_of(&self, key: &str) -> usize {
         // A fixed hasher: the shard of a key only has to be the same within this process.
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        &self.shards[hash as usize % SHARDS]
+        hash as usize % SHARDS
+    }
+
+    fn shard(&self, key: &str) -> &RwLock<HashMap<String, V>> {
+        &self.shards[self.shard_of(key)]
+    }
+
+    /// Shard `index` ([`Sharded::shard_of`]), locked for writing.
+    pub fn write_shard(&self, index: usize) -> RwLockWriteGuard<'_, HashMap<String, V>> {
+        super::write(&self.shards[index])
     }
 
     /// The shard holding `key`, locked for reading.
