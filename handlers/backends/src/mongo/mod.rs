@@ -29,6 +29,8 @@ use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, IndexModel};
 
+use crate::round_trips::RoundTrips;
+
 pub use timelines::MongoTimelines;
 
 /// Handles on every collection the backend uses.
@@ -50,11 +52,13 @@ impl Mongo {
     /// Connects and creates the indexes. `timeout` bounds server selection and connecting,
     /// so a call made while the server is down fails in that time with a 503, and every
     /// operation, so that one made while it hangs does too.
-    /// `namespace` prefixes every collection name (empty: the seed's names).
+    /// `namespace` prefixes every collection name (empty: the seed's names); every command is
+    /// counted in `round_trips`, if given.
     pub async fn connect(
         uri: &str,
         timeout: Duration,
         namespace: &str,
+        round_trips: Option<&Arc<RoundTrips>>,
     ) -> Result<Mongo, StoreError> {
         let mut options = ClientOptions::parse(uri).await.map_err(|e| {
             StoreError::Internal(format!("MONGO_URI is not a MongoDB connection string: {e}"))
@@ -62,6 +66,9 @@ impl Mongo {
         options.app_name.get_or_insert_with(|| "deathstar".into());
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
+        if let Some(round_trips) = round_trips {
+            options.command_event_handler = Some(round_trips.mongodb_handler());
+        }
         let client = Client::with_options(options).map_err(to_store)?;
         let collection = |db: &str, name: &str| {
             client
