@@ -45,7 +45,7 @@ const EXPECTED: [Expected; 9] = [
     },
     Expected {
         request: "follow",
-        mongodb: &[("find", 2), ("insert", 1)],
+        mongodb: &[("find", 1), ("insert", 1)],
         redis_round_trips: 0,
         redis_commands: 0,
     },

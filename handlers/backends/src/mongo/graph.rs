@@ -9,6 +9,8 @@
 //! edge is symmetric by construction: follow is one insert, unfollow one delete, and the unique
 //! index makes a repeated follow a no-op, on MongoDB and FerretDB alike.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use deathstar_handlers::model::FollowEdge;
 use deathstar_handlers::store::{Follow, SocialGraphStore, StoreResult, Unfollow};
@@ -16,7 +18,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::FindOneOptions;
 
-use super::{Mongo, attempt, is_duplicate_key, run, to_store};
+use super::{Mongo, at_most, attempt, is_duplicate_key, run, to_store};
 
 impl Mongo {
     async fn node_exists(&self, user_id: &str) -> StoreResult<bool> {
@@ -32,15 +34,32 @@ impl Mongo {
         Ok(found.is_some())
     }
 
+    /// Which of `user_ids` (distinct) have a node: one query, however many are asked.
+    async fn existing_nodes(&self, user_ids: &[&str]) -> StoreResult<HashSet<String>> {
+        let nodes = self.social_graph.clone();
+        let filter = doc! {"user_id": {"$in": user_ids}};
+        let most = user_ids.len();
+        let documents: Vec<Document> = run(self.timeout, async move {
+            let find = nodes.find(filter).projection(doc! {"_id": 0, "user_id": 1});
+            at_most(find, most).await?.try_collect().await
+        })
+        .await?;
+        Ok(documents
+            .iter()
+            .filter_map(|d| d.get_str("user_id").ok().map(str::to_owned))
+            .collect())
+    }
+
     /// Which of the two nodes is missing, if any.
     async fn missing_node(&self, user_id: &str, followee_id: &str) -> StoreResult<Option<bool>> {
-        let (user, followee) =
-            tokio::try_join!(self.node_exists(user_id), self.node_exists(followee_id))?;
-        Ok(match (user, followee) {
-            (false, _) => Some(true),
-            (true, false) => Some(false),
-            (true, true) => None,
-        })
+        let existing = self.existing_nodes(&[user_id, followee_id]).await?;
+        Ok(
+            match (existing.contains(user_id), existing.contains(followee_id)) {
+                (false, _) => Some(true),
+                (true, false) => Some(false),
+                (true, true) => None,
+            },
+        )
     }
 
     /// The edges where `field` is `user_id`, oldest first, each seen from the other end.

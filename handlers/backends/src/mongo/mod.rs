@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::store::{PostCache, StoreError, StoreResult, Stores};
+use mongodb::action::Find;
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
@@ -200,6 +201,15 @@ pub(crate) async fn run<T: Send + 'static>(
     operation: impl Future<Output = mongodb::error::Result<T>> + Send + 'static,
 ) -> StoreResult<T> {
     attempt(timeout, operation).await?.map_err(to_store)
+}
+
+/// `find` limited to `most` documents, all in its first reply: for a query on a unique key that
+/// matches at most `most` (`$in` of distinct ids). The server closes the cursor once the limit
+/// is reached, where a full batch alone would leave it open and cost a `getMore` (its default
+/// first batch is 101 documents).
+pub(crate) fn at_most(find: Find<'_, Document>, most: usize) -> Find<'_, Document> {
+    let most = most.clamp(1, i32::MAX as usize);
+    find.limit(most as i64).batch_size(most as u32)
 }
 
 /// Network trouble and server selection timeouts are "unavailable" (503, retry later);
