@@ -51,14 +51,14 @@ const EXPECTED: [Expected; 9] = [
     },
     Expected {
         request: "compose (3 followers, 1 mention, 1 URL)",
-        mongodb: &[("find", 5), ("insert", 4)],
+        mongodb: &[("find", 4), ("insert", 4)],
         redis_round_trips: 2,
         // One ZADD on the author's timeline, one per home timeline (followers and mention).
         redis_commands: 1 + FOLLOWERS as u64 + 1,
     },
     Expected {
         request: "compose (3 followers, 2 mentions, 1 URL)",
-        mongodb: &[("find", 6), ("insert", 4)],
+        mongodb: &[("find", 5), ("insert", 4)],
         redis_round_trips: 2,
         redis_commands: 1 + FOLLOWERS as u64 + 2,
     },

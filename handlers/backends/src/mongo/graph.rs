@@ -69,15 +69,17 @@ impl Mongo {
         field: &str,
         other: &str,
     ) -> StoreResult<Option<Vec<FollowEdge>>> {
-        if !self.node_exists(user_id).await? {
-            return Ok(None);
-        }
         let follows = self.follows.clone();
         let (filter, sort) = (doc! {field: user_id}, doc! {"timestamp": 1, other: 1});
         let documents: Vec<Document> = run(self.timeout, async move {
             follows.find(filter).sort(sort).await?.try_collect().await
         })
         .await?;
+        // An edge is written only once both its nodes exist (`follow` checks) and nodes are
+        // never removed: edges prove the node, and only a user with none needs the lookup.
+        if documents.is_empty() && !self.node_exists(user_id).await? {
+            return Ok(None);
+        }
         Ok(Some(
             documents.iter().filter_map(|d| edge(d, other)).collect(),
         ))
