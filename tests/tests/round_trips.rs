@@ -58,7 +58,7 @@ const EXPECTED: [Expected; 9] = [
     },
     Expected {
         request: "compose (3 followers, 2 mentions, 1 URL)",
-        mongodb: &[("find", 5), ("insert", 4)],
+        mongodb: &[("find", 4), ("insert", 4)],
         redis_round_trips: 2,
         redis_commands: 1 + FOLLOWERS as u64 + 2,
     },

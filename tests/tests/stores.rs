@@ -87,6 +87,7 @@ store_configs!(
     concurrent_inserts_of_one_username_let_exactly_one_in,
     concurrent_inserts_of_one_user_id_let_exactly_one_in,
     a_graph_node_is_created_once_and_an_unknown_one_has_no_edges,
+    which_nodes_exist_is_answered_in_the_order_asked,
     a_follow_shows_on_both_ends_and_an_unfollow_removes_both,
     following_again_is_a_no_op_and_keeps_the_first_timestamp,
     follows_with_an_unknown_end_change_nothing,
@@ -424,6 +425,18 @@ async fn a_graph_node_is_created_once_and_an_unknown_one_has_no_edges(stores: St
     assert!(graph.contains("1").await.unwrap());
     assert_eq!(graph.followers("1").await.unwrap(), Some(Vec::new()));
     assert_eq!(graph.followees("1").await.unwrap(), Some(Vec::new()));
+}
+
+async fn which_nodes_exist_is_answered_in_the_order_asked(stores: Stores) {
+    let graph = &stores.social_graph;
+    assert!(graph.insert_user("1").await.unwrap());
+    assert!(graph.insert_user("3").await.unwrap());
+    let asked: Vec<String> = ["3", "2", "1", "3", "4"].map(String::from).into();
+    assert_eq!(
+        graph.contains_many(&asked).await.unwrap(),
+        [true, false, true, true, false]
+    );
+    assert!(graph.contains_many(&[]).await.unwrap().is_empty());
 }
 
 async fn a_follow_shows_on_both_ends_and_an_unfollow_removes_both(stores: Stores) {

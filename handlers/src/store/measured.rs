@@ -94,6 +94,10 @@ impl<T: SocialGraphStore + ?Sized> SocialGraphStore for Measured<T> {
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
         self.timed("contains", self.inner.contains(user_id)).await
     }
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>> {
+        self.timed("contains_many", self.inner.contains_many(user_ids))
+            .await
+    }
     async fn follow(
         &self,
         user_id: &str,

@@ -79,6 +79,9 @@ pub trait SocialGraphStore: Send + Sync {
     /// Creates an empty node; false if it already exists.
     async fn insert_user(&self, user_id: &str) -> StoreResult<bool>;
     async fn contains(&self, user_id: &str) -> StoreResult<bool>;
+    /// Whether each of `user_ids` has a node, in the order asked (one query where the backend
+    /// has a server).
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>>;
     /// Adds the edge on both nodes, or neither.
     async fn follow(&self, user_id: &str, followee_id: &str, timestamp: u64)
     -> StoreResult<Follow>;

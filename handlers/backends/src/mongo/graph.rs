@@ -34,7 +34,7 @@ impl Mongo {
         Ok(found.is_some())
     }
 
-    /// Which of `user_ids` (distinct) have a node: one query, however many are asked.
+    /// Which of `user_ids` have a node: one query, however many are asked.
     async fn existing_nodes(&self, user_ids: &[&str]) -> StoreResult<HashSet<String>> {
         let nodes = self.social_graph.clone();
         let filter = doc! {"user_id": {"$in": user_ids}};
@@ -113,6 +113,15 @@ impl SocialGraphStore for Mongo {
 
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
         self.node_exists(user_id).await
+    }
+
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let asked: Vec<&str> = user_ids.iter().map(String::as_str).collect();
+        let existing = self.existing_nodes(&asked).await?;
+        Ok(user_ids.iter().map(|id| existing.contains(id)).collect())
     }
 
     async fn follow(
