@@ -19,7 +19,7 @@ use deathstar_handlers::UserId;
 use deathstar_handlers::model::{
     Creator, FollowEdge, Media, MediaFile, Post, TimelineEntry, UrlDoc, User, UserMention,
 };
-use deathstar_handlers::store::{Follow, InsertUser, Stores, TimelineStore, Unfollow};
+use deathstar_handlers::store::{Follow, InsertUser, Stores, Taken, TimelineStore, Unfollow};
 use deathstar_tests::Backend;
 use futures::future::join_all;
 
@@ -78,6 +78,7 @@ macro_rules! store_configs {
 
 store_configs!(
     a_user_reads_back_by_username_and_by_id_byte_for_byte,
+    a_taken_username_or_user_id_is_told_the_username_first,
     a_password_is_replaced_for_its_user_only,
     a_seed_format_password_logs_in_and_is_upgraded_to_argon2id,
     a_taken_username_or_user_id_is_refused_and_the_first_user_stays,
@@ -237,6 +238,29 @@ async fn a_taken_username_or_user_id_is_refused_and_the_first_user_stays(stores:
         stores.users.by_user_id(&same_name.user_id).await.unwrap(),
         None
     );
+}
+
+async fn a_taken_username_or_user_id_is_told_the_username_first(stores: Stores) {
+    let alice = user(1, "alice");
+    let bob = user(2, "bob");
+    for user in [&alice, &bob] {
+        assert_eq!(
+            stores.users.insert(user).await.unwrap(),
+            InsertUser::Inserted
+        );
+    }
+    let users = &stores.users;
+    let free = user(3, "carol");
+    assert_eq!(users.taken("carol", &free.user_id).await.unwrap(), None);
+    let taken = users.taken("alice", &free.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
+    let taken = users.taken("carol", &alice.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::UserId));
+    // Both taken, by two users or by one: the username is named.
+    let taken = users.taken("alice", &bob.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
+    let taken = users.taken("alice", &alice.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
 }
 
 async fn a_password_is_replaced_for_its_user_only(stores: Stores) {

@@ -75,6 +75,10 @@ impl<T: UserStore + ?Sized> UserStore for Measured<T> {
         self.timed("by_user_id", self.inner.by_user_id(user_id))
             .await
     }
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>> {
+        self.timed("taken", self.inner.taken(username, user_id))
+            .await
+    }
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
         self.timed("by_usernames", self.inner.by_usernames(usernames))
             .await

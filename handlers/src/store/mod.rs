@@ -46,6 +46,13 @@ pub enum InsertUser {
     UserIdTaken,
 }
 
+/// Which key of a new user is someone else's already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    UserId,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Follow {
     Followed,
@@ -68,6 +75,9 @@ pub trait UserStore: Send + Sync {
     async fn insert(&self, user: &User) -> StoreResult<InsertUser>;
     async fn by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn by_user_id(&self, user_id: &str) -> StoreResult<Option<User>>;
+    /// Whether `username` or `user_id` is some user's (the username first), in one query: an
+    /// early answer only, [`UserStore::insert`] checks again atomically.
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>>;
     /// The users among `usernames` that exist, in the order asked, each once.
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
     /// Replaces the stored password (hash and salt) of `user_id`; false if there is no such user.
