@@ -26,6 +26,8 @@ const FOLLOWERS: usize = 3;
 const POSTS: usize = 12;
 /// The page read: positions `0..PAGE`.
 const PAGE: usize = 10;
+/// Followers, posts and page of the requests that need more than one batch of documents.
+const MANY: usize = 120;
 
 /// What one request is expected to send.
 struct Expected {
@@ -37,7 +39,7 @@ struct Expected {
 }
 
 /// The round trips of each request type, in the order the test makes them.
-const EXPECTED: [Expected; 10] = [
+const EXPECTED: [Expected; 12] = [
     Expected {
         request: "register",
         mongodb: &[("insert", 2)],
@@ -94,6 +96,19 @@ const EXPECTED: [Expected; 10] = [
         mongodb: &[],
         redis_round_trips: 2,
         redis_commands: 2 + PAGE as u64,
+    },
+    // More than the server's first batch (101 documents).
+    Expected {
+        request: "compose (120 followers, no mention, no URL)",
+        mongodb: &[("find", 2), ("getMore", 1), ("insert", 3)],
+        redis_round_trips: 2,
+        redis_commands: 1 + MANY as u64,
+    },
+    Expected {
+        request: "user timeline, page of 120, cold",
+        mongodb: &[("find", 2), ("getMore", 2)],
+        redis_round_trips: 4,
+        redis_commands: 2 + 2 + MANY as u64 + 2 * MANY as u64,
     },
     // Registration again, last: a request type is checked whatever ran before it.
     Expected {
@@ -246,10 +261,10 @@ impl Meter {
     }
 }
 
-/// Reads the page `0..PAGE` of a timeline and checks it is full.
-async fn read_page(net: &Net, kind: &str, user_id: &str) {
-    let posts = net.timeline(kind, user_id, 0, PAGE as i64).await;
-    assert_eq!(posts.len(), PAGE, "{kind} timeline of {user_id}");
+/// Reads the page `0..page` of a timeline and checks it is full.
+async fn read_page(net: &Net, kind: &str, user_id: &str, page: usize) {
+    let posts = net.timeline(kind, user_id, 0, page as i64).await;
+    assert_eq!(posts.len(), page, "{kind} timeline of {user_id}");
 }
 
 #[tokio::test]
@@ -319,18 +334,34 @@ async fn each_request_type_makes_the_fewest_round_trips() {
     // Cold: nothing of the deployment in Redis. Warm: the same page again, now cached.
     let reader = &followers[0];
     meter.redis.empty_the_caches().await;
-    let home = read_page(&net, "home", reader);
+    let home = read_page(&net, "home", reader, PAGE);
     meter.measure(EXPECTED[5].request, home).await;
-    let home = read_page(&net, "home", reader);
+    let home = read_page(&net, "home", reader, PAGE);
     meter.measure(EXPECTED[6].request, home).await;
     meter.redis.empty_the_caches().await;
-    let user = read_page(&net, "user", &alice);
+    let user = read_page(&net, "user", &alice, PAGE);
     meter.measure(EXPECTED[7].request, user).await;
-    let user = read_page(&net, "user", &alice);
+    let user = read_page(&net, "user", &alice, PAGE);
     meter.measure(EXPECTED[8].request, user).await;
 
+    // An author with many followers, and one with a long timeline.
+    let bob = net.register("bob").await;
+    for i in 0..MANY {
+        let fan = net.register(&format!("fan{i}")).await;
+        net.follow(&fan, &bob).await;
+    }
+    let compose = net.compose(&bob, "bob", "to all my fans");
+    meter.measure(EXPECTED[9].request, compose).await;
+    let carol = net.register("carol").await;
+    for i in 0..MANY {
+        net.compose(&carol, "carol", &format!("note {i}")).await;
+    }
+    meter.redis.empty_the_caches().await;
+    let user = read_page(&net, "user", &carol, MANY);
+    meter.measure(EXPECTED[10].request, user).await;
+
     meter
-        .measure(EXPECTED[9].request, net.register("erin"))
+        .measure(EXPECTED[11].request, net.register("erin"))
         .await;
 
     println!("{}", meter.table());
