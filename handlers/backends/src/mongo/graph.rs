@@ -18,7 +18,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::FindOneOptions;
 
-use super::{Mongo, at_most, attempt, is_duplicate_key, run, to_store};
+use super::{Mongo, at_most, attempt, in_one_batch, is_duplicate_key, run, to_store};
 
 impl Mongo {
     async fn node_exists(&self, user_id: &str) -> StoreResult<bool> {
@@ -72,7 +72,8 @@ impl Mongo {
         let follows = self.follows.clone();
         let (filter, sort) = (doc! {field: user_id}, doc! {"timestamp": 1, other: 1});
         let documents: Vec<Document> = run(self.timeout, async move {
-            follows.find(filter).sort(sort).await?.try_collect().await
+            let find = follows.find(filter).sort(sort);
+            in_one_batch(find).await?.try_collect().await
         })
         .await?;
         // An edge is written only once both its nodes exist (`follow` checks) and nodes are

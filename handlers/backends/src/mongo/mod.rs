@@ -203,14 +203,28 @@ pub(crate) async fn run<T: Send + 'static>(
     attempt(timeout, operation).await?.map_err(to_store)
 }
 
-/// `find` limited to `most` documents, all in its first reply: for a query on a unique key that
-/// matches at most `most` (`$in` of distinct ids). The server closes the cursor once the limit
-/// is reached, where a full batch alone would leave it open and cost a `getMore` (its default
-/// first batch is 101 documents).
+/// `find` limited to `most` documents, all in its first reply: for a page, or an `$in` of ids
+/// on a unique key (which matches no more than the ids asked). The server closes the cursor
+/// once the limit is reached, where a full batch alone would leave it open and cost a
+/// `getMore` (and its default first batch is 101 documents).
 pub(crate) fn at_most(find: Find<'_, Document>, most: usize) -> Find<'_, Document> {
-    let most = most.clamp(1, i32::MAX as usize);
-    find.limit(most as i64).batch_size(most as u32)
+    let limit = i64::try_from(most).unwrap_or(i64::MAX).max(1);
+    let batch = u32::try_from(most).unwrap_or(ONE_BATCH).clamp(1, ONE_BATCH);
+    find.limit(limit).batch_size(batch)
 }
+
+/// `find` with up to [`ONE_BATCH`] matches in its first reply, for a query whose matches are
+/// all wanted however many (a whole timeline, every follower): without a batch size the server
+/// sends 101 documents first and the rest costs a `getMore`.
+pub(crate) fn in_one_batch(find: Find<'_, Document>) -> Find<'_, Document> {
+    find.batch_size(ONE_BATCH)
+}
+
+/// Documents a reply of [`in_one_batch`] or [`at_most`] holds at most (and the server's
+/// 16 MiB). Not more:
+/// FerretDB 1.24 stopped answering at all with a batch size of `i32::MAX` (measured), and a
+/// list past this is rare enough to cost its `getMore`s.
+const ONE_BATCH: u32 = 10_000;
 
 /// Network trouble and server selection timeouts are "unavailable" (503, retry later);
 /// anything else is an internal failure.

@@ -83,8 +83,9 @@ impl UserStore for Mongo {
         }
         let users = self.users.clone();
         let filter = doc! {"username": {"$in": usernames}};
+        let most = usernames.len();
         let documents: Vec<Document> = run(self.timeout, async move {
-            users.find(filter).await?.try_collect().await
+            at_most(users.find(filter), most).await?.try_collect().await
         })
         .await?;
         let users = documents
