@@ -19,7 +19,7 @@ use deathstar_handlers::UserId;
 use deathstar_handlers::model::{
     Creator, FollowEdge, Media, MediaFile, Post, TimelineEntry, UrlDoc, User, UserMention,
 };
-use deathstar_handlers::store::{Follow, InsertUser, Stores, TimelineStore, Unfollow};
+use deathstar_handlers::store::{Follow, InsertUser, Stores, Taken, TimelineStore, Unfollow};
 use deathstar_tests::Backend;
 use futures::future::join_all;
 
@@ -78,6 +78,7 @@ macro_rules! store_configs {
 
 store_configs!(
     a_user_reads_back_by_username_and_by_id_byte_for_byte,
+    a_taken_username_or_user_id_is_told_the_username_first,
     a_password_is_replaced_for_its_user_only,
     a_seed_format_password_logs_in_and_is_upgraded_to_argon2id,
     a_taken_username_or_user_id_is_refused_and_the_first_user_stays,
@@ -87,6 +88,7 @@ store_configs!(
     concurrent_inserts_of_one_username_let_exactly_one_in,
     concurrent_inserts_of_one_user_id_let_exactly_one_in,
     a_graph_node_is_created_once_and_an_unknown_one_has_no_edges,
+    which_nodes_exist_is_answered_in_the_order_asked,
     a_follow_shows_on_both_ends_and_an_unfollow_removes_both,
     following_again_is_a_no_op_and_keeps_the_first_timestamp,
     follows_with_an_unknown_end_change_nothing,
@@ -236,6 +238,29 @@ async fn a_taken_username_or_user_id_is_refused_and_the_first_user_stays(stores:
         stores.users.by_user_id(&same_name.user_id).await.unwrap(),
         None
     );
+}
+
+async fn a_taken_username_or_user_id_is_told_the_username_first(stores: Stores) {
+    let alice = user(1, "alice");
+    let bob = user(2, "bob");
+    for user in [&alice, &bob] {
+        assert_eq!(
+            stores.users.insert(user).await.unwrap(),
+            InsertUser::Inserted
+        );
+    }
+    let users = &stores.users;
+    let free = user(3, "carol");
+    assert_eq!(users.taken("carol", &free.user_id).await.unwrap(), None);
+    let taken = users.taken("alice", &free.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
+    let taken = users.taken("carol", &alice.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::UserId));
+    // Both taken, by two users or by one: the username is named.
+    let taken = users.taken("alice", &bob.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
+    let taken = users.taken("alice", &alice.user_id).await.unwrap();
+    assert_eq!(taken, Some(Taken::Username));
 }
 
 async fn a_password_is_replaced_for_its_user_only(stores: Stores) {
@@ -424,6 +449,18 @@ async fn a_graph_node_is_created_once_and_an_unknown_one_has_no_edges(stores: St
     assert!(graph.contains("1").await.unwrap());
     assert_eq!(graph.followers("1").await.unwrap(), Some(Vec::new()));
     assert_eq!(graph.followees("1").await.unwrap(), Some(Vec::new()));
+}
+
+async fn which_nodes_exist_is_answered_in_the_order_asked(stores: Stores) {
+    let graph = &stores.social_graph;
+    assert!(graph.insert_user("1").await.unwrap());
+    assert!(graph.insert_user("3").await.unwrap());
+    let asked: Vec<String> = ["3", "2", "1", "3", "4"].map(String::from).into();
+    assert_eq!(
+        graph.contains_many(&asked).await.unwrap(),
+        [true, false, true, true, false]
+    );
+    assert!(graph.contains_many(&[]).await.unwrap().is_empty());
 }
 
 async fn a_follow_shows_on_both_ends_and_an_unfollow_removes_both(stores: Stores) {

@@ -100,6 +100,7 @@ impl Common {
             timeout: Duration::from_millis(self.store_timeout_ms),
             namespace: self.namespace.clone(),
             sync: self.fsync,
+            round_trips: None,
         }
     }
 

@@ -14,6 +14,7 @@
 
 pub mod mongo;
 pub mod redis;
+pub mod round_trips;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use std::time::Duration;
 use deathstar_handlers::store::measured::Measured;
 use deathstar_handlers::store::{MemoryPostCache, embedded};
 use deathstar_handlers::store::{PostCache, StoreError, Stores};
+
+pub use round_trips::{Counts, RoundTrips};
 
 /// Where the stores live.
 #[derive(Debug, Clone)]
@@ -47,6 +50,9 @@ pub struct BackendConfig {
     pub namespace: String,
     /// When the embedded store flushes its log to the disk.
     pub sync: embedded::Sync,
+    /// Where to count the MongoDB commands and Redis requests the stores send (tests and
+    /// benchmarks); none: nothing is counted.
+    pub round_trips: Option<Arc<RoundTrips>>,
 }
 
 impl Default for BackendConfig {
@@ -62,6 +68,7 @@ impl Default for BackendConfig {
             timeout: DEFAULT_TIMEOUT,
             namespace: String::new(),
             sync: embedded::Sync::default(),
+            round_trips: None,
         }
     }
 }
@@ -81,6 +88,7 @@ impl BackendConfig {
             timeout: DEFAULT_TIMEOUT,
             namespace: var("DS_NAMESPACE").unwrap_or_default(),
             sync: embedded::Sync::default(),
+            round_trips: None,
         }
     }
 
@@ -129,10 +137,11 @@ pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stor
                 password: config.redis_password.as_deref(),
                 tls,
             };
-            Some(redis::Redis::new(
+            Some(redis::Redis::counted(
                 &server,
                 config.timeout,
                 &config.namespace,
+                config.round_trips.clone(),
             )?)
         }
         None => None,
@@ -147,7 +156,8 @@ pub async fn open_stores(config: &BackendConfig, data_dir: &Path) -> Result<Stor
         Some(uri) => {
             let cache =
                 redis_cache.unwrap_or_else(|| Arc::new(MemoryPostCache::new(POST_CACHE_ENTRIES)));
-            mongo::Mongo::connect(uri, config.timeout, &config.namespace)
+            let round_trips = config.round_trips.as_ref();
+            mongo::Mongo::connect(uri, config.timeout, &config.namespace, round_trips)
                 .await?
                 .stores(cache)
                 .measured("mongodb", cache_backend)

@@ -84,8 +84,11 @@ impl Function for WriteHomeTimeline {
 
 /// The first of `user_ids` that has no social-graph node (every registered user has one).
 async fn unknown_users(ctx: &Ctx, user_ids: &[UserId]) -> Result<Option<UserId>, FunctionError> {
-    let graph = &ctx.stores().social_graph;
-    let known = futures::future::try_join_all(user_ids.iter().map(|id| graph.contains(id))).await?;
+    if user_ids.is_empty() {
+        return Ok(None);
+    }
+    let asked: Vec<String> = user_ids.iter().map(|id| id.to_string()).collect();
+    let known = ctx.stores().social_graph.contains_many(&asked).await?;
     Ok(user_ids
         .iter()
         .zip(known)

@@ -75,6 +75,10 @@ impl<T: UserStore + ?Sized> UserStore for Measured<T> {
         self.timed("by_user_id", self.inner.by_user_id(user_id))
             .await
     }
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>> {
+        self.timed("taken", self.inner.taken(username, user_id))
+            .await
+    }
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
         self.timed("by_usernames", self.inner.by_usernames(usernames))
             .await
@@ -93,6 +97,10 @@ impl<T: SocialGraphStore + ?Sized> SocialGraphStore for Measured<T> {
     }
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
         self.timed("contains", self.inner.contains(user_id)).await
+    }
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>> {
+        self.timed("contains_many", self.inner.contains_many(user_ids))
+            .await
     }
     async fn follow(
         &self,

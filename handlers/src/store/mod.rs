@@ -46,6 +46,13 @@ pub enum InsertUser {
     UserIdTaken,
 }
 
+/// Which key of a new user is someone else's already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Username,
+    UserId,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Follow {
     Followed,
@@ -68,6 +75,9 @@ pub trait UserStore: Send + Sync {
     async fn insert(&self, user: &User) -> StoreResult<InsertUser>;
     async fn by_username(&self, username: &str) -> StoreResult<Option<User>>;
     async fn by_user_id(&self, user_id: &str) -> StoreResult<Option<User>>;
+    /// Whether `username` or `user_id` is some user's (the username first), in one query: an
+    /// early answer only, [`UserStore::insert`] checks again atomically.
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>>;
     /// The users among `usernames` that exist, in the order asked, each once.
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>>;
     /// Replaces the stored password (hash and salt) of `user_id`; false if there is no such user.
@@ -79,6 +89,9 @@ pub trait SocialGraphStore: Send + Sync {
     /// Creates an empty node; false if it already exists.
     async fn insert_user(&self, user_id: &str) -> StoreResult<bool>;
     async fn contains(&self, user_id: &str) -> StoreResult<bool>;
+    /// Whether each of `user_ids` has a node, in the order asked (one query where the backend
+    /// has a server).
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>>;
     /// Adds the edge on both nodes, or neither.
     async fn follow(&self, user_id: &str, followee_id: &str, timestamp: u64)
     -> StoreResult<Follow>;

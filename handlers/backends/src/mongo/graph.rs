@@ -9,6 +9,8 @@
 //! edge is symmetric by construction: follow is one insert, unfollow one delete, and the unique
 //! index makes a repeated follow a no-op, on MongoDB and FerretDB alike.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use deathstar_handlers::model::FollowEdge;
 use deathstar_handlers::store::{Follow, SocialGraphStore, StoreResult, Unfollow};
@@ -16,7 +18,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::options::FindOneOptions;
 
-use super::{Mongo, attempt, is_duplicate_key, run, to_store};
+use super::{Mongo, at_most, attempt, in_one_batch, is_duplicate_key, run, to_store};
 
 impl Mongo {
     async fn node_exists(&self, user_id: &str) -> StoreResult<bool> {
@@ -32,15 +34,32 @@ impl Mongo {
         Ok(found.is_some())
     }
 
+    /// Which of `user_ids` have a node: one query, however many are asked.
+    async fn existing_nodes(&self, user_ids: &[&str]) -> StoreResult<HashSet<String>> {
+        let nodes = self.social_graph.clone();
+        let filter = doc! {"user_id": {"$in": user_ids}};
+        let most = user_ids.len();
+        let documents: Vec<Document> = run(self.timeout, async move {
+            let find = nodes.find(filter).projection(doc! {"_id": 0, "user_id": 1});
+            at_most(find, most).await?.try_collect().await
+        })
+        .await?;
+        Ok(documents
+            .iter()
+            .filter_map(|d| d.get_str("user_id").ok().map(str::to_owned))
+            .collect())
+    }
+
     /// Which of the two nodes is missing, if any.
     async fn missing_node(&self, user_id: &str, followee_id: &str) -> StoreResult<Option<bool>> {
-        let (user, followee) =
-            tokio::try_join!(self.node_exists(user_id), self.node_exists(followee_id))?;
-        Ok(match (user, followee) {
-            (false, _) => Some(true),
-            (true, false) => Some(false),
-            (true, true) => None,
-        })
+        let existing = self.existing_nodes(&[user_id, followee_id]).await?;
+        Ok(
+            match (existing.contains(user_id), existing.contains(followee_id)) {
+                (false, _) => Some(true),
+                (true, false) => Some(false),
+                (true, true) => None,
+            },
+        )
     }
 
     /// The edges where `field` is `user_id`, oldest first, each seen from the other end.
@@ -50,15 +69,18 @@ impl Mongo {
         field: &str,
         other: &str,
     ) -> StoreResult<Option<Vec<FollowEdge>>> {
-        if !self.node_exists(user_id).await? {
-            return Ok(None);
-        }
         let follows = self.follows.clone();
         let (filter, sort) = (doc! {field: user_id}, doc! {"timestamp": 1, other: 1});
         let documents: Vec<Document> = run(self.timeout, async move {
-            follows.find(filter).sort(sort).await?.try_collect().await
+            let find = follows.find(filter).sort(sort);
+            in_one_batch(find).await?.try_collect().await
         })
         .await?;
+        // An edge is written only once both its nodes exist (`follow` checks) and nodes are
+        // never removed: edges prove the node, and only a user with none needs the lookup.
+        if documents.is_empty() && !self.node_exists(user_id).await? {
+            return Ok(None);
+        }
         Ok(Some(
             documents.iter().filter_map(|d| edge(d, other)).collect(),
         ))
@@ -92,6 +114,15 @@ impl SocialGraphStore for Mongo {
 
     async fn contains(&self, user_id: &str) -> StoreResult<bool> {
         self.node_exists(user_id).await
+    }
+
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>> {
+        if user_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let asked: Vec<&str> = user_ids.iter().map(String::as_str).collect();
+        let existing = self.existing_nodes(&asked).await?;
+        Ok(user_ids.iter().map(|id| existing.contains(id)).collect())
     }
 
     async fn follow(

@@ -24,10 +24,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::store::{PostCache, StoreError, StoreResult, Stores};
+use mongodb::action::Find;
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{ClientOptions, IndexOptions};
 use mongodb::{Client, Collection, IndexModel};
+
+use crate::round_trips::RoundTrips;
 
 pub use timelines::MongoTimelines;
 
@@ -50,11 +53,13 @@ impl Mongo {
     /// Connects and creates the indexes. `timeout` bounds server selection and connecting,
     /// so a call made while the server is down fails in that time with a 503, and every
     /// operation, so that one made while it hangs does too.
-    /// `namespace` prefixes every collection name (empty: the seed's names).
+    /// `namespace` prefixes every collection name (empty: the seed's names); every command is
+    /// counted in `round_trips`, if given.
     pub async fn connect(
         uri: &str,
         timeout: Duration,
         namespace: &str,
+        round_trips: Option<&Arc<RoundTrips>>,
     ) -> Result<Mongo, StoreError> {
         let mut options = ClientOptions::parse(uri).await.map_err(|e| {
             StoreError::Internal(format!("MONGO_URI is not a MongoDB connection string: {e}"))
@@ -62,6 +67,9 @@ impl Mongo {
         options.app_name.get_or_insert_with(|| "deathstar".into());
         options.server_selection_timeout = Some(timeout);
         options.connect_timeout = Some(timeout);
+        if let Some(round_trips) = round_trips {
+            options.command_event_handler = Some(round_trips.mongodb_handler());
+        }
         let client = Client::with_options(options).map_err(to_store)?;
         let collection = |db: &str, name: &str| {
             client
@@ -194,6 +202,29 @@ pub(crate) async fn run<T: Send + 'static>(
 ) -> StoreResult<T> {
     attempt(timeout, operation).await?.map_err(to_store)
 }
+
+/// `find` limited to `most` documents, all in its first reply: for a page, or an `$in` of ids
+/// on a unique key (which matches no more than the ids asked). The server closes the cursor
+/// once the limit is reached, where a full batch alone would leave it open and cost a
+/// `getMore` (and its default first batch is 101 documents).
+pub(crate) fn at_most(find: Find<'_, Document>, most: usize) -> Find<'_, Document> {
+    let limit = i64::try_from(most).unwrap_or(i64::MAX).max(1);
+    let batch = u32::try_from(most).unwrap_or(ONE_BATCH).clamp(1, ONE_BATCH);
+    find.limit(limit).batch_size(batch)
+}
+
+/// `find` with up to [`ONE_BATCH`] matches in its first reply, for a query whose matches are
+/// all wanted however many (a whole timeline, every follower): without a batch size the server
+/// sends 101 documents first and the rest costs a `getMore`.
+pub(crate) fn in_one_batch(find: Find<'_, Document>) -> Find<'_, Document> {
+    find.batch_size(ONE_BATCH)
+}
+
+/// Documents a reply of [`in_one_batch`] or [`at_most`] holds at most (and the server's
+/// 16 MiB). Not more:
+/// FerretDB 1.24 stopped answering at all with a batch size of `i32::MAX` (measured), and a
+/// list past this is rare enough to cost its `getMore`s.
+const ONE_BATCH: u32 = 10_000;
 
 /// Network trouble and server selection timeouts are "unavailable" (503, retry later);
 /// anything else is an internal failure.

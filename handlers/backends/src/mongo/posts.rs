@@ -12,7 +12,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Bson, Document, doc, from_bson, to_bson};
 use serde::de::DeserializeOwned;
 
-use super::{Mongo, attempt, is_duplicate_key, run, seconds, to_store};
+use super::{Mongo, at_most, attempt, is_duplicate_key, run, seconds, to_store};
 
 fn bson<T: serde::Serialize>(value: &T) -> StoreResult<Bson> {
     to_bson(value).map_err(|e| StoreError::Internal(format!("encoding a post: {e}")))
@@ -101,8 +101,9 @@ impl PostStore for Mongo {
         }
         let posts = self.posts.clone();
         let filter = doc! {"post_id": {"$in": post_ids}};
+        let most = post_ids.len();
         let documents: Vec<Document> = run(self.timeout, async move {
-            posts.find(filter).await?.try_collect().await
+            at_most(posts.find(filter), most).await?.try_collect().await
         })
         .await?;
         let posts = documents

@@ -17,7 +17,7 @@ use mongodb::bson::{Bson, Document, doc};
 
 use std::time::Duration;
 
-use super::{attempt, is_duplicate_key, run, seconds, to_store};
+use super::{at_most, attempt, in_one_batch, is_duplicate_key, run, seconds, to_store};
 
 pub struct MongoTimelines {
     collection: Collection<Document>,
@@ -39,18 +39,19 @@ impl MongoTimelines {
         &self,
         owner: &str,
         skip: u64,
-        limit: Option<i64>,
+        limit: Option<usize>,
     ) -> StoreResult<Vec<TimelineEntry>> {
         let collection = self.collection.clone();
         let filter = doc! {"user_id": owner};
         let documents: Vec<Document> = run(self.timeout, async move {
-            let mut find = collection
+            let find = collection
                 .find(filter)
                 .sort(doc! {"timestamp_ms": -1, "post_id": -1})
                 .skip(skip);
-            if let Some(limit) = limit {
-                find = find.limit(limit);
-            }
+            let find = match limit {
+                Some(limit) => at_most(find, limit),
+                None => in_one_batch(find),
+            };
             find.await?.try_collect().await
         })
         .await?;
@@ -106,8 +107,7 @@ impl TimelineStore for MongoTimelines {
         if stop <= start {
             return Ok(Vec::new());
         }
-        let limit = i64::try_from(stop - start).unwrap_or(i64::MAX);
-        let page = self.page(owner, start as u64, Some(limit)).await?;
+        let page = self.page(owner, start as u64, Some(stop - start)).await?;
         Ok(page.into_iter().map(|e| e.post_id).collect())
     }
 

@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use mongodb::bson::{Document, doc};
 use mongodb::error::ErrorKind;
 
-use super::{DUPLICATE_KEY, Mongo, attempt, is_duplicate_key, run, to_store};
+use super::{DUPLICATE_KEY, Mongo, at_most, attempt, is_duplicate_key, run, to_store};
 
 #[async_trait]
 impl ShortUrlStore for Mongo {
@@ -55,8 +55,10 @@ impl ShortUrlStore for Mongo {
         }
         let short_urls = self.short_urls.clone();
         let filter = doc! {"shortened_url": {"$in": shortened}};
+        let most = shortened.len();
         let documents: Vec<Document> = run(self.timeout, async move {
-            short_urls.find(filter).await?.try_collect().await
+            let find = short_urls.find(filter);
+            at_most(find, most).await?.try_collect().await
         })
         .await?;
         let pairs = documents.iter().filter_map(|d| {

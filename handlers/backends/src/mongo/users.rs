@@ -3,11 +3,11 @@
 
 use async_trait::async_trait;
 use deathstar_handlers::model::User;
-use deathstar_handlers::store::{InsertUser, StoreError, StoreResult, UserStore, order};
+use deathstar_handlers::store::{InsertUser, StoreError, StoreResult, Taken, UserStore, order};
 use futures::TryStreamExt;
 use mongodb::bson::{Document, doc, from_document, to_document};
 
-use super::{Mongo, attempt, is_duplicate_key, run, to_store};
+use super::{Mongo, at_most, attempt, is_duplicate_key, run, to_store};
 
 fn decode(document: Document) -> StoreResult<User> {
     from_document(document).map_err(|e| StoreError::Internal(format!("user document: {e}")))
@@ -54,14 +54,38 @@ impl UserStore for Mongo {
         self.find_user(doc! {"user_id": user_id}).await
     }
 
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>> {
+        let users = self.users.clone();
+        let filter = doc! {"$or": [{"username": username}, {"user_id": user_id}]};
+        // Each key is unique: at most one user holds each.
+        let documents: Vec<Document> = run(self.timeout, async move {
+            let find = users
+                .find(filter)
+                .projection(doc! {"_id": 0, "username": 1});
+            at_most(find, 2).await?.try_collect().await
+        })
+        .await?;
+        Ok(if documents.is_empty() {
+            None
+        } else if documents
+            .iter()
+            .any(|d| d.get_str("username") == Ok(username))
+        {
+            Some(Taken::Username)
+        } else {
+            Some(Taken::UserId)
+        })
+    }
+
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
         if usernames.is_empty() {
             return Ok(Vec::new());
         }
         let users = self.users.clone();
         let filter = doc! {"username": {"$in": usernames}};
+        let most = usernames.len();
         let documents: Vec<Document> = run(self.timeout, async move {
-            users.find(filter).await?.try_collect().await
+            at_most(users.find(filter), most).await?.try_collect().await
         })
         .await?;
         let users = documents

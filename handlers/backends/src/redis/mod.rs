@@ -12,9 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deathstar_handlers::store::{StoreError, StoreResult, TimelineStore};
-use redis::IntoConnectionInfo;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 use tokio::sync::OnceCell;
+
+use crate::round_trips::RoundTrips;
 
 pub use post_cache::RedisPostCache;
 pub use timelines::CachedTimelines;
@@ -30,6 +32,8 @@ struct Inner {
     namespace: String,
     timeout: Duration,
     connection: OnceCell<ConnectionManager>,
+    /// Where the requests sent are counted, if anywhere.
+    round_trips: Option<Arc<RoundTrips>>,
 }
 
 /// Makes ring the process's TLS crypto provider if none is: the workspace's other TLS users
@@ -61,6 +65,16 @@ pub struct Tls<'a> {
 
 impl Redis {
     pub fn new(server: &Server<'_>, timeout: Duration, namespace: &str) -> StoreResult<Redis> {
+        Redis::counted(server, timeout, namespace, None)
+    }
+
+    /// [`Redis::new`], counting every request it sends in `round_trips`.
+    pub fn counted(
+        server: &Server<'_>,
+        timeout: Duration,
+        namespace: &str,
+        round_trips: Option<Arc<RoundTrips>>,
+    ) -> StoreResult<Redis> {
         let Server { host, port, .. } = *server;
         let address = || format!("redis address {host}:{port}");
         let scheme = if server.tls.is_some() {
@@ -98,12 +112,13 @@ impl Redis {
                 namespace: namespace.to_owned(),
                 timeout,
                 connection: OnceCell::new(),
+                round_trips,
             }),
         })
     }
 
     /// The shared connection, connecting first if this is the first use.
-    pub(crate) async fn connection(&self) -> StoreResult<ConnectionManager> {
+    pub(crate) async fn connection(&self) -> StoreResult<Connection> {
         let inner = &self.inner;
         let connection = inner
             .connection
@@ -117,7 +132,10 @@ impl Redis {
             })
             .await
             .map_err(to_store)?;
-        Ok(connection.clone())
+        Ok(Connection {
+            shared: connection.clone(),
+            round_trips: inner.round_trips.clone(),
+        })
     }
 
     /// `key` in this deployment's namespace.
@@ -137,6 +155,38 @@ impl Redis {
     /// Home timelines cached under `home:<user_id>`.
     pub fn home_timelines(&self, authority: Arc<dyn TimelineStore>) -> CachedTimelines {
         CachedTimelines::new(self.clone(), "home:", authority)
+    }
+}
+
+/// The shared connection as the stores use it: every request through it is counted when the
+/// deployment counts its round trips.
+pub(crate) struct Connection {
+    shared: ConnectionManager,
+    round_trips: Option<Arc<RoundTrips>>,
+}
+
+impl ConnectionLike for Connection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        if let Some(round_trips) = &self.round_trips {
+            round_trips.redis_request(1);
+        }
+        self.shared.req_packed_command(cmd)
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        if let Some(round_trips) = &self.round_trips {
+            round_trips.redis_request(pipeline.len());
+        }
+        self.shared.req_packed_commands(pipeline, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.shared.get_db()
     }
 }
 

@@ -1,8 +1,13 @@
 //! `register-user` and `register-user-with-id`: create a user and their social-graph node.
 //!
 //! The graph node is created first (through `social-graph-insert-user`), then the user: a user
-//! never exists without a node, and a node left behind by a refused registration is unreachable
-//! and harmless. The reply never carries the password hash or the salt.
+//! never exists without a node. Whether the username or the id is taken is only known for sure
+//! when the user is inserted (the store checks both keys atomically). `register-user` asks
+//! nothing before: its node is under a fresh random id, so one left behind by a refusal is
+//! unreachable and harmless. `register-user-with-id` asks first, in one query, because there
+//! the id is the caller's: a node left under it would make a user who does not exist
+//! followable.
+//! The reply never carries the password hash or the salt.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,7 +17,7 @@ use crate::error::FunctionError;
 use crate::function::{Ctx, Function};
 use crate::functions::social_graph::{InsertUser, InsertUserInput};
 use crate::model::{PublicUser, User};
-use crate::store::InsertUser as Inserted;
+use crate::store::{InsertUser as Inserted, Taken};
 use crate::user_id::UserId;
 use crate::validate;
 
@@ -54,7 +59,7 @@ impl Function for RegisterUser {
     type Output = RegisterUserOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        register(ctx, UserId::random(), input).await
+        register(ctx, UserId::random(), input, Ask::Nothing).await
     }
 }
 
@@ -68,14 +73,24 @@ impl Function for RegisterUserWithId {
     type Output = RegisterUserOutput;
 
     async fn call(&self, ctx: &Ctx, input: Self::Input) -> Result<Self::Output, FunctionError> {
-        register(ctx, input.user_id, input.user).await
+        register(ctx, input.user_id, input.user, Ask::WhetherTaken).await
     }
+}
+
+/// What a registration asks the store before creating the graph node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Nothing: the id is fresh, and a taken username is refused by the insert.
+    Nothing,
+    /// Whether the username or the id is taken.
+    WhetherTaken,
 }
 
 async fn register(
     ctx: &Ctx,
     user_id: UserId,
     input: RegisterUserInput,
+    ask: Ask,
 ) -> Result<RegisterUserOutput, FunctionError> {
     validate::username("username", &input.username)?;
     validate::bounded("first_name", &input.first_name, validate::MAX_NAME_BYTES)?;
@@ -83,11 +98,12 @@ async fn register(
     validate::non_empty("password", &input.password, validate::MAX_PASSWORD_BYTES)?;
 
     let users = &ctx.stores().users;
-    if users.by_username(&input.username).await?.is_some() {
-        return Err(username_taken(&input.username));
-    }
-    if users.by_user_id(&user_id).await?.is_some() {
-        return Err(user_id_taken(&user_id));
+    if ask == Ask::WhetherTaken {
+        match users.taken(&input.username, &user_id).await? {
+            Some(Taken::Username) => return Err(username_taken(&input.username)),
+            Some(Taken::UserId) => return Err(user_id_taken(&user_id)),
+            None => {}
+        }
     }
     match ctx
         .call::<InsertUser>(InsertUserInput {
@@ -111,7 +127,7 @@ async fn register(
         first_name: input.first_name,
         last_name: input.last_name,
     };
-    // The store checks both keys again atomically: the lookups above only give early answers.
+    // The store checks both keys atomically (`taken` above is only an early answer).
     match users.insert(&user).await? {
         Inserted::Inserted => Ok(RegisterUserOutput {
             user: PublicUser::from(&user),

@@ -88,6 +88,14 @@ impl SocialGraphStore for Embedded {
         Ok(read(&self.graph).nodes.contains_key(user_id))
     }
 
+    async fn contains_many(&self, user_ids: &[String]) -> StoreResult<Vec<bool>> {
+        let graph = read(&self.graph);
+        Ok(user_ids
+            .iter()
+            .map(|id| graph.nodes.contains_key(id))
+            .collect())
+    }
+
     async fn follow(
         &self,
         user_id: &str,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::log::Record;
 use super::{Embedded, read, write};
 use crate::model::User;
-use crate::store::{InsertUser, StoreResult, UserStore, order};
+use crate::store::{InsertUser, StoreResult, Taken, UserStore, order};
 
 #[derive(Default)]
 pub struct Users {
@@ -73,6 +73,17 @@ impl UserStore for Embedded {
         Ok(read(&self.users)
             .by_user_id(user_id)
             .map(|u| User::clone(u)))
+    }
+
+    async fn taken(&self, username: &str, user_id: &str) -> StoreResult<Option<Taken>> {
+        let users = read(&self.users);
+        Ok(if users.by_username.contains_key(username) {
+            Some(Taken::Username)
+        } else if users.usernames.contains_key(user_id) {
+            Some(Taken::UserId)
+        } else {
+            None
+        })
     }
 
     async fn by_usernames(&self, usernames: &[String]) -> StoreResult<Vec<User>> {
