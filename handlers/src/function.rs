@@ -157,16 +157,18 @@ async fn call_by<F: Function>(
 /// The `transport` label of a call that stays in its process.
 const IN_PROCESS: &str = "in_process";
 
-/// [`call`] through the registry's remote invoker, as JSON.
+/// [`call`] through the registry's remote invoker, as JSON bytes both ways: the input
+/// serialised straight from its type, a success's reply decoded straight into the output (no
+/// JSON tree on either side); only a failure's envelope becomes a tree, for [`CalleeFailure`].
 async fn remote_call<F: Function>(
     registry: &Registry,
     meta: &CallMeta,
     input: F::Input,
 ) -> Result<F::Output, CalleeFailure> {
-    let body = serde_json::to_value(&input)
+    let body = serde_json::to_vec(&input)
         .map_err(|e| CalleeFailure::transport(F::NAME, format!("cannot encode input: {e}")))?;
     let reply = registry
-        .invoke(F::NAME, body, meta)
+        .invoke_wire(F::NAME, body, meta)
         .await
         .map_err(|e| match e {
             InvokeError::DeadlineExceeded => CalleeFailure::of_reply(
@@ -186,11 +188,17 @@ async fn remote_call<F: Function>(
             }
             e => CalleeFailure::transport(F::NAME, e.to_string()),
         })?;
-    if !reply.is_success() {
+    let malformed =
+        |e: serde_json::Error| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}"));
+    if reply.status != 200 {
+        let body = serde_json::from_slice(&reply.body).map_err(malformed)?;
+        let reply = Reply {
+            status: reply.status,
+            body,
+        };
         return Err(CalleeFailure::of_reply(F::NAME, reply));
     }
-    serde_json::from_value(reply.body)
-        .map_err(|e| CalleeFailure::transport(F::NAME, format!("malformed reply: {e}")))
+    serde_json::from_slice(&reply.body).map_err(malformed)
 }
 
 impl Registry {

@@ -44,6 +44,6 @@ pub use envelope::{Reply, WireReply};
 pub use error::{CalleeFailure, FunctionError};
 pub use function::{Ctx, Function};
 pub use invocation::{CallMeta, Caller, Identity, Invocation, Principal};
-pub use invoker::{InvokeError, Invoked, Invoker};
+pub use invoker::{InvokeError, Invoked, InvokedWire, Invoker};
 pub use registry::{FunctionService, Registry};
 pub use user_id::UserId;

@@ -25,7 +25,7 @@ use crate::access::AuthMode;
 use crate::auth::AuthKey;
 use crate::envelope::{Reply, WireReply};
 use crate::invocation::{CallMeta, Invocation};
-use crate::invoker::{InvokeError, Invoked, Invoker};
+use crate::invoker::{InvokeError, Invoked, InvokedWire, Invoker};
 use crate::password::PasswordPolicy;
 use crate::store::Stores;
 use crate::throttle::LoginThrottle;
@@ -180,6 +180,21 @@ impl Invoker for Registry {
         }
         match &self.inner.remote {
             Some(remote) => remote.invoke(function, body, meta),
+            None => Box::pin(async move { Err(InvokeError::UnknownFunction(function.to_owned())) }),
+        }
+    }
+
+    fn invoke_wire<'a>(
+        &'a self,
+        function: &'a str,
+        body: Vec<u8>,
+        meta: &'a CallMeta,
+    ) -> InvokedWire<'a> {
+        if let Some(hosted) = self.function(function) {
+            return Box::pin(async move { Ok(hosted.call_wire(self, meta.clone(), &body).await) });
+        }
+        match &self.inner.remote {
+            Some(remote) => remote.invoke_wire(function, body, meta),
             None => Box::pin(async move { Err(InvokeError::UnknownFunction(function.to_owned())) }),
         }
     }

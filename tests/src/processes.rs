@@ -3,21 +3,28 @@
 //! gateway that routes `/function/<name>` to the process hosting it (to `/` when the process
 //! hosts only that function, as the watchdog does). Functions reach each other through the
 //! gateway with the gateway invoker. Processes share MongoDB + Redis, so these need them.
+//!
+//! The gateway streams each request and reply through (no body held whole) over pooled
+//! keep-alive connections, as a reverse proxy does: it is on the path of every call, and its
+//! cost is part of what a per-function deployment measures (GATEWAY_PATH.md).
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use deathstar_backends::BackendConfig;
 use deathstar_handlers::auth::AuthKey;
 use deathstar_handlers::{AuthMode, Registry};
-use deathstar_http::client::{FunctionUrls, GatewayInvoker};
+use deathstar_http::client::{FunctionUrls, GatewayInvoker, POOL_IDLE_PER_HOST, pooled_client};
 use deathstar_http::dsb;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
 
 use crate::{Backend, Net, TEST_SECRET};
 
@@ -70,8 +77,17 @@ impl Drop for Process {
 }
 
 struct Gateway {
-    client: reqwest::Client,
-    routes: HashMap<String, String>,
+    /// Does not follow redirects: the pages' 303s go back to the browser, as through the real
+    /// gateway.
+    client: Client<HttpConnector, Body>,
+    routes: HashMap<String, Route>,
+}
+
+/// Where the gateway sends `/function/<name>`.
+struct Route {
+    url: String,
+    /// `url` parsed once, for the usual call (no further path, no query).
+    uri: Uri,
 }
 
 /// Held from choosing ports until every process has bound its own: deployments started in
@@ -160,7 +176,8 @@ pub async fn launch(
                 1 => format!("{base}/"),
                 _ => format!("{base}/function/{name}"),
             };
-            routes.insert(name.to_string(), url);
+            let uri = url.parse().expect("a loopback URL parses");
+            routes.insert(name.to_string(), Route { url, uri });
         }
         let mut command = Command::new(bin);
         command
@@ -192,11 +209,7 @@ pub async fn launch(
     }
 
     let gateway = Arc::new(Gateway {
-        // Redirects (the pages' 303s) go back to the browser, as through the real gateway.
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client"),
+        client: pooled_client(POOL_IDLE_PER_HOST),
         routes,
     });
     // DeathStarBench's routes too, calling through the gateway as its nginx would.
@@ -266,6 +279,25 @@ async fn forward_path(
     forward_to(gateway, name, rest, peer, call).await
 }
 
+/// Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1).
+/// `content-length` too: the body is streamed, and hyper frames it anew from its size.
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+];
+
+fn drop_hop_by_hop(headers: &mut axum::http::HeaderMap) {
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}
+
 async fn forward_to(
     gateway: State<Arc<Gateway>>,
     name: String,
@@ -273,50 +305,48 @@ async fn forward_to(
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     call: Request,
 ) -> Response {
-    let Some(url) = gateway.routes.get(&name) else {
+    let Some(route) = gateway.routes.get(&name) else {
         return (StatusCode::NOT_FOUND, "error finding function").into_response();
     };
-    let mut url = match (url.ends_with('/'), rest.is_empty()) {
-        (_, true) => url.clone(),
-        (true, false) => format!("{url}{rest}"),
-        (false, false) => format!("{url}/{rest}"),
-    };
-    if let Some(query) = call.uri().query() {
-        url = format!("{url}?{query}");
-    }
-    let (parts, body) = call.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
-        return (StatusCode::BAD_REQUEST, "unreadable body").into_response();
-    };
-    let mut request = gateway.client.request(parts.method.clone(), url).body(body);
-    for (key, value) in &parts.headers {
-        if key != "host" && key != "content-length" && key != "x-forwarded-for" {
-            request = request.header(key, value);
+    let query = call.uri().query();
+    let uri = if rest.is_empty() && query.is_none() {
+        route.uri.clone()
+    } else {
+        let url = &route.url;
+        let mut url = match (url.ends_with('/'), rest.is_empty()) {
+            (_, true) => url.clone(),
+            (true, false) => format!("{url}{rest}"),
+            (false, false) => format!("{url}/{rest}"),
+        };
+        if let Some(query) = query {
+            url = format!("{url}?{query}");
         }
+        match url.parse() {
+            Ok(uri) => uri,
+            Err(_) => return (StatusCode::BAD_REQUEST, "bad path").into_response(),
+        }
+    };
+    let (mut parts, body) = call.into_parts();
+    let host = parts.headers.remove(header::HOST);
+    let earlier = parts.headers.remove("x-forwarded-for");
+    drop_hop_by_hop(&mut parts.headers);
+    if let Some(host) = host {
+        parts.headers.insert("x-forwarded-host", host);
     }
-    if let Some(host) = parts.headers.get("host") {
-        request = request.header("x-forwarded-host", host);
-    }
-    let forwarded = parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let forwarded = match forwarded {
+    let forwarded = match earlier.as_ref().and_then(|v| v.to_str().ok()) {
         Some(earlier) => format!("{earlier}, {}", peer.ip()),
         None => peer.ip().to_string(),
     };
-    request = request.header("x-forwarded-for", forwarded);
-    match request.send().await {
+    if let Ok(value) = HeaderValue::from_str(&forwarded) {
+        parts.headers.insert("x-forwarded-for", value);
+    }
+    parts.uri = uri;
+    let request = Request::from_parts(parts, body);
+    match gateway.client.request(request).await {
         Ok(response) => {
-            let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-            let mut headers = axum::http::HeaderMap::new();
-            for (key, value) in response.headers() {
-                if key != "content-length" && key != "transfer-encoding" && key != "connection" {
-                    headers.append(key, value.clone());
-                }
-            }
-            let bytes = response.bytes().await.unwrap_or_default();
-            (status, headers, bytes).into_response()
+            let (mut parts, body) = response.into_parts();
+            drop_hop_by_hop(&mut parts.headers);
+            Response::from_parts(parts, Body::new(body))
         }
         Err(e) => (StatusCode::BAD_GATEWAY, format!("gateway: {e}")).into_response(),
     }

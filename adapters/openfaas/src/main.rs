@@ -28,6 +28,12 @@ use deathstar_http::client::{FunctionUrls, GatewayInvoker};
 use deathstar_http::{HttpOptions, dsb, router_with, router_with_pages};
 use deathstar_startup::{Common, Timestamps, random_auth_key};
 
+// Every request allocates many small strings and vectors; glibc's malloc took a third of the
+// CPU under load (docs/BENCHMARKS.md), mimalloc's thread-local free lists far less. As the
+// all-in-one server does, so that a per-function deployment is compared on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECRETS: &str = "/var/openfaas/secrets";
 
 #[derive(Debug, Parser)]

@@ -16,6 +16,12 @@ use deathstar_backends::BackendConfig;
 use deathstar_handlers::AuthMode;
 use deathstar_tests::processes;
 
+// Every request allocates many small strings and vectors; glibc's malloc took a third of the
+// CPU under load (docs/BENCHMARKS.md), mimalloc's thread-local free lists far less. As the
+// all-in-one server does, so that a per-function deployment is compared on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "usage: deathstar-deploy [--fused] [--listen ADDR] [--bin PATH] [--secret S] [--auth required|open]";
 
 #[tokio::main]
