@@ -16,8 +16,11 @@ use crate::store::{StoreError, StoreResult};
 /// concurrently.
 const SHARDS: usize = 64;
 
+/// One shard: id → number.
+type Numbers = RwLock<HashMap<Arc<str>, u32>>;
+
 pub struct PostIds {
-    numbers: Box<[RwLock<HashMap<Arc<str>, u32>>]>,
+    numbers: Box<[Numbers]>,
     /// Number → id.
     ids: RwLock<Vec<Arc<str>>>,
 }
@@ -32,7 +35,7 @@ impl Default for PostIds {
 }
 
 impl PostIds {
-    fn shard(&self, id: &str) -> &RwLock<HashMap<Arc<str>, u32>> {
+    fn shard(&self, id: &str) -> &Numbers {
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
         &self.numbers[hash as usize % SHARDS]
     }
