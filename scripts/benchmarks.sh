@@ -265,12 +265,13 @@ log "services: FerretDB 1.24.2 on ${DS_FERRETDB_HANDLER:-sqlite}, Redis"
 # The gateway path, without storage: the same function through one HTTP hop (the all-in-one
 # server's /function/ route) and through two (gateway, then the function's own process).
 log "gateway path: unique-id in the all-in-one server, then one process per function"
-DS_NAMESPACE=allinone_ "$root/target/release/deathstar" --listen 127.0.0.1:$PORT \
+# Open auth: wrk is a client, and unique-id answers only functions otherwise.
+DS_AUTH=open DS_NAMESPACE=allinone_ "$root/target/release/deathstar" --listen 127.0.0.1:$PORT \
     --data-dir "$(mktemp -d)" >"$out/allinone-server.log" 2>&1 & pid=$!
 wait_up "$URL/healthz"
 SERVER_PID=$pid closed_loop allinone-unique-id unique-id.lua "$URL/function/unique-id-service-upload-unique-id"
 stop $pid
-DS_NAMESPACE=per_function_ "$root/target/release/deathstar-deploy" --listen 127.0.0.1:$PORT \
+DS_AUTH=open DS_NAMESPACE=per_function_ "$root/target/release/deathstar-deploy" --auth open --listen 127.0.0.1:$PORT \
     >"$out/per-function.log" 2>&1 & pid=$!
 until grep -q "gateway at" "$out/per-function.log"; do sleep 0.2; done
 closed_loop gateway-unique-id unique-id.lua "$URL/function/unique-id-service-upload-unique-id"
