@@ -1,9 +1,12 @@
-//! Post ids interned as 32-bit numbers, so that a timeline entry is 12 bytes.
+//! Post ids interned as 32-bit numbers, each with its timestamp, so that a timeline entry is
+//! the number alone: 4 bytes.
 //!
 //! A post fans out to the home timeline of every follower (~40 in socfb-Reed98): an entry that
-//! held the id itself (a 16-byte `Arc<str>` beside its 8-byte timestamp) made the timelines the
-//! largest part of the store's memory. Each id is kept once here, whatever the number of
-//! timelines it is on.
+//! held the id and timestamp (a 16-byte `Arc<str>` beside 8 bytes) made the timelines the
+//! largest part of the store's memory. Each id and timestamp is kept once here, whatever the
+//! number of timelines the post is on. A post has one timestamp, set by compose: the first one
+//! a post is numbered with stays (an append of a known post with another timestamp does not
+//! move it, where Redis's ZADD would).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
@@ -19,17 +22,23 @@ const SHARDS: usize = 64;
 /// One shard: id → number.
 type Numbers = RwLock<HashMap<Arc<str>, u32>>;
 
+/// What a number stands for.
+pub struct Numbered {
+    pub id: Arc<str>,
+    pub timestamp: u64,
+}
+
 pub struct PostIds {
     numbers: Box<[Numbers]>,
-    /// Number → id.
-    ids: RwLock<Vec<Arc<str>>>,
+    /// Number → post.
+    posts: RwLock<Vec<Numbered>>,
 }
 
 impl Default for PostIds {
     fn default() -> Self {
         PostIds {
             numbers: (0..SHARDS).map(|_| RwLock::default()).collect(),
-            ids: RwLock::default(),
+            posts: RwLock::default(),
         }
     }
 }
@@ -40,8 +49,8 @@ impl PostIds {
         &self.numbers[hash as usize % SHARDS]
     }
 
-    /// The number of `id`, given it if it has none yet.
-    pub fn intern(&self, id: &str) -> StoreResult<u32> {
+    /// The number of `id`, given it (with `timestamp`) if it has none yet.
+    pub fn intern(&self, id: &str, timestamp: u64) -> StoreResult<u32> {
         if let Some(&number) = read(self.shard(id)).get(id) {
             return Ok(number);
         }
@@ -49,20 +58,23 @@ impl PostIds {
         if let Some(&number) = shard.get(id) {
             return Ok(number);
         }
-        let mut ids = write(&self.ids);
+        let mut posts = write(&self.posts);
         // 4 billion posts would take terabytes of memory first; refused, not wrapped.
-        let number = u32::try_from(ids.len())
+        let number = u32::try_from(posts.len())
             .map_err(|_| StoreError::Internal("more posts than the embedded store holds".into()))?;
         let id: Arc<str> = Arc::from(id);
-        ids.push(id.clone());
+        posts.push(Numbered {
+            id: id.clone(),
+            timestamp,
+        });
         shard.insert(id, number);
         Ok(number)
     }
 
-    /// Every id by number, locked for reading. Take it before any timeline lock (the order
+    /// Every post by number, locked for reading. Take it before any timeline lock (the order
     /// [`super::timelines`] keeps), or after releasing it.
-    pub fn ids(&self) -> RwLockReadGuard<'_, Vec<Arc<str>>> {
-        read(&self.ids)
+    pub fn posts(&self) -> RwLockReadGuard<'_, Vec<Numbered>> {
+        read(&self.posts)
     }
 }
 
@@ -73,13 +85,15 @@ mod tests {
     #[test]
     fn an_id_is_numbered_once_and_read_back() {
         let ids = PostIds::default();
-        let a = ids.intern("3923785406749318").unwrap();
-        let b = ids.intern("שלום-🎉").unwrap();
+        let a = ids.intern("3923785406749318", 7).unwrap();
+        let b = ids.intern("שלום-🎉", 8).unwrap();
         assert_ne!(a, b);
-        assert_eq!(ids.intern("3923785406749318").unwrap(), a);
-        let all = ids.ids();
-        assert_eq!(&*all[a as usize], "3923785406749318");
-        assert_eq!(&*all[b as usize], "שלום-🎉");
+        // The first timestamp stays.
+        assert_eq!(ids.intern("3923785406749318", 9).unwrap(), a);
+        let all = ids.posts();
+        assert_eq!(&*all[a as usize].id, "3923785406749318");
+        assert_eq!(all[a as usize].timestamp, 7);
+        assert_eq!(&*all[b as usize].id, "שלום-🎉");
         assert_eq!(all.len(), 2);
     }
 
@@ -91,13 +105,13 @@ mod tests {
                 let ids = ids.clone();
                 std::thread::spawn(move || {
                     (0..1000)
-                        .map(|i| ids.intern(&i.to_string()).unwrap())
+                        .map(|i| ids.intern(&i.to_string(), i).unwrap())
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         let numbers: Vec<Vec<u32>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
         assert!(numbers.windows(2).all(|w| w[0] == w[1]));
-        assert_eq!(ids.ids().len(), 1000);
+        assert_eq!(ids.posts().len(), 1000);
     }
 }
