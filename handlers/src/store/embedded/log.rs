@@ -231,36 +231,74 @@ impl Drop for Log {
 /// `path` only names the log in errors. Takes any reader (not just the file) so that the fuzz
 /// target `log_replay` can replay bytes held in memory.
 pub(super) fn read_records(
-    log: impl Read,
+    log: impl Read + Send,
     path: &Path,
     replay: &mut impl FnMut(Record),
+) -> StoreResult<u64> {
+    // Decoding the JSON is most of a replay's time: a thread of its own reads and decodes
+    // while this one applies the records, in order, a batch at a time.
+    let (batches, decoded) = mpsc::sync_channel::<Vec<Record>>(8);
+    std::thread::scope(|scope| {
+        let decoder = std::thread::Builder::new()
+            .name("embedded-store-replay".into())
+            .spawn_scoped(scope, move || decode_records(log, path, &batches))
+            .map_err(|e| internal(format!("cannot start the log replay: {e}")))?;
+        for batch in decoded {
+            batch.into_iter().for_each(&mut *replay);
+        }
+        decoder
+            .join()
+            .unwrap_or_else(|_| Err(internal("the log replay stopped".into())))
+    })
+}
+
+/// Records in a batch handed from the decoding thread to the applying one.
+const REPLAY_BATCH: usize = 1024;
+
+/// [`read_records`]' decoding half: sends the records in batches, returns what
+/// `read_records` does.
+fn decode_records(
+    log: impl Read,
+    path: &Path,
+    batches: &mpsc::SyncSender<Vec<Record>>,
 ) -> StoreResult<u64> {
     let mut reader = BufReader::with_capacity(1 << 20, log);
     let mut line = Vec::new();
     let mut good = 0u64;
-    loop {
+    let mut batch = Vec::with_capacity(REPLAY_BATCH);
+    let outcome = loop {
         line.clear();
-        let read = reader.read_until(b'\n', &mut line).map_err(io(path))?;
-        if read == 0 {
-            return Ok(good);
-        }
+        let read = match reader.read_until(b'\n', &mut line) {
+            Ok(read) => read,
+            Err(e) => break Err(io(path)(e)),
+        };
         // `read_until` stops short of a newline only at the end of the log.
-        if !line.ends_with(b"\n") {
-            return Ok(good);
+        if read == 0 || !line.ends_with(b"\n") {
+            break Ok(good);
         }
         match serde_json::from_slice::<Record>(&line) {
             Ok(record) => {
-                replay(record);
+                batch.push(record);
                 good += read as u64;
             }
             Err(_) => {
-                return Err(internal(format!(
+                break Err(internal(format!(
                     "{} is corrupt at byte {good}: not a change record",
                     path.display()
                 )));
             }
         }
+        if batch.len() == REPLAY_BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(REPLAY_BATCH));
+            if batches.send(full).is_err() {
+                break Ok(good);
+            }
+        }
+    };
+    if !batch.is_empty() {
+        let _ = batches.send(batch);
     }
+    outcome
 }
 
 fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sync: Sync) {
