@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::Context;
+use axum::serve::Listener;
 use clap::Parser;
 use deathstar_handlers::Registry;
 use deathstar_handlers::auth::AuthKey;
@@ -59,9 +60,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let app = common.router_with_pages(registry, common.http_options(), dsb, "");
 
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let listener = deathstar_startup::bind(args.listen).await?;
     let address = listener.local_addr()?;
     tracing::info!(
         listen = %address,

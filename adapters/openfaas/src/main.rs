@@ -109,9 +109,7 @@ async fn main() -> anyhow::Result<()> {
         trust_forwarded_for: args.trust_forwarded_for,
         ..common.http_options()
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("binding {}", args.listen))?;
+    let listener = deathstar_startup::bind(args.listen).await?;
     let storage = common.backends().describe();
     tracing::info!(listen = %args.listen, functions = ?registry.hosted(), %storage, "serving");
     deathstar_startup::log_auth_mode(common.auth_mode, common.password_cost);

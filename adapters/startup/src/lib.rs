@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::{ListenerExt, TapIo};
 use clap::Args;
 use deathstar_backends::{BackendConfig, open_stores};
 use deathstar_handlers::AuthMode;
@@ -217,6 +218,24 @@ pub fn random_auth_key() -> AuthKey {
     AuthKey::random()
 }
 
+/// A listener on `address` whose connections send each reply at once (`TCP_NODELAY`).
+/// `axum::serve` leaves Nagle's algorithm on: a reply written in more than one piece then
+/// waits for the client's delayed ACK (up to 40 ms on Linux) before its last piece goes out.
+pub async fn bind(
+    address: std::net::SocketAddr,
+) -> anyhow::Result<TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address}"))?;
+    let nodelay: fn(&mut tokio::net::TcpStream) = |stream| {
+        // A connection without the option is served anyway, only slower.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    };
+    Ok(listener.tap_io(nodelay))
+}
+
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what the OpenFaaS
 /// watchdog, Kubernetes and systemd send), for a graceful shutdown.
 pub async fn shutdown_signal() {
@@ -279,6 +298,18 @@ mod tests {
     struct Binary {
         #[command(flatten)]
         common: Common,
+    }
+
+    /// Every accepted connection has Nagle's algorithm off, whatever the client set.
+    #[tokio::test]
+    async fn accepted_connections_send_at_once() {
+        use axum::serve::Listener;
+        let mut listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let client = tokio::net::TcpStream::connect(address).await.unwrap();
+        client.set_nodelay(false).unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
     }
 
     fn parse(args: &[&str]) -> Common {
