@@ -86,7 +86,9 @@ async fn main() -> std::process::ExitCode {
         },
         url = deployment.gateway_url
     );
-    let _ = tokio::signal::ctrl_c().await;
+    // SIGTERM too (what a script's `kill` sends; a background job ignores SIGINT): dropping the
+    // deployment stops its processes, which a TERM that ended this one at once left running.
+    deathstar_startup::shutdown_signal().await;
     drop(deployment);
     std::process::ExitCode::SUCCESS
 }
