@@ -170,3 +170,29 @@ impl TimelineStore for EmbeddedTimelines {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posts(list: &[(&str, u64)]) -> Vec<Numbered> {
+        list.iter()
+            .map(|&(id, timestamp)| Numbered {
+                id: id.into(),
+                timestamp,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn entries_read_newest_first_whatever_order_they_came_in() {
+        // Numbers 0..5: a late post with an old timestamp, ties broken by id, a repeat.
+        let posts = posts(&[("b", 20), ("a", 10), ("d", 30), ("c", 20), ("e", 30)]);
+        let mut timeline = Timeline::default();
+        for number in [0, 1, 2, 3, 4, 3, 0] {
+            timeline.insert(number, &posts);
+        }
+        // Newest first; equal timestamps by id descending (Redis's ZREVRANGE order).
+        assert_eq!(timeline.page(0, 10), vec![4, 2, 3, 0, 1]);
+    }
+}
