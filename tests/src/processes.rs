@@ -238,10 +238,8 @@ pub async fn launch(
         .with_state(gateway)
         .merge(dsb);
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    // TCP_NODELAY, as the function processes have it (deathstar_startup::bind).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-        let _ = stream.set_nodelay(true);
-    });
+    // TCP_NODELAY, as the function processes have it.
+    let listener = deathstar_startup::send_at_once(listener);
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let started = Instant::now();

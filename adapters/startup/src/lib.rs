@@ -218,22 +218,29 @@ pub fn random_auth_key() -> AuthKey {
     AuthKey::random()
 }
 
-/// A listener on `address` whose connections send each reply at once (`TCP_NODELAY`).
-/// `axum::serve` leaves Nagle's algorithm on: a reply written in more than one piece then
-/// waits for the client's delayed ACK (up to 40 ms on Linux) before its last piece goes out.
-pub async fn bind(
-    address: std::net::SocketAddr,
-) -> anyhow::Result<TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>> {
+/// A listener whose accepted connections send each reply at once (`TCP_NODELAY`), as
+/// [`axum::serve`] takes it.
+pub type SendAtOnce = TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)>;
+
+/// A listener on `address` whose connections send each reply at once ([`send_at_once`]).
+pub async fn bind(address: std::net::SocketAddr) -> anyhow::Result<SendAtOnce> {
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("binding {address}"))?;
+    Ok(send_at_once(listener))
+}
+
+/// `listener` with `TCP_NODELAY` set on every connection it accepts. `axum::serve` leaves
+/// Nagle's algorithm on: a reply written in more than one piece then waits for the client's
+/// delayed ACK (up to 40 ms on Linux) before its last piece goes out.
+pub fn send_at_once(listener: tokio::net::TcpListener) -> SendAtOnce {
     let nodelay: fn(&mut tokio::net::TcpStream) = |stream| {
         // A connection without the option is served anyway, only slower.
         if let Err(e) = stream.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     };
-    Ok(listener.tap_io(nodelay))
+    listener.tap_io(nodelay)
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or SIGTERM (what the OpenFaaS
