@@ -46,7 +46,7 @@ pub struct Embedded {
     home_timelines: Sharded<Timeline>,
     /// The ids of the posts on the timelines, numbered.
     post_ids: PostIds,
-    short_urls: RwLock<ShortUrls>,
+    short_urls: ShortUrls,
     media: RwLock<HashMap<String, Arc<MediaFile>>>,
     /// Declared last: dropped after the tables, it flushes the file before the store is gone.
     log: Option<Log>,
@@ -93,7 +93,7 @@ impl Embedded {
             user_timelines: Sharded::default(),
             home_timelines: Sharded::default(),
             post_ids: PostIds::default(),
-            short_urls: RwLock::default(),
+            short_urls: ShortUrls::default(),
             media: RwLock::default(),
             log: None,
         }
@@ -138,10 +138,9 @@ impl Embedded {
                     .append(&self.post_ids, &owners, &post_id, timestamp);
             }
             Record::Urls { urls } => {
-                let mut table = write(&self.short_urls);
                 for url in &urls {
                     // Only a short URL of over 4 GB fails; replay goes on without it.
-                    let _ = table.insert(url);
+                    let _ = self.short_urls.insert(url);
                 }
             }
             Record::Media {

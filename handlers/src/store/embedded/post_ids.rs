@@ -9,9 +9,9 @@
 //! move it, where Redis's ZADD would).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
+use super::sharded::shard_index;
 use super::{read, write};
 use crate::store::{StoreError, StoreResult};
 
@@ -45,8 +45,7 @@ impl Default for PostIds {
 
 impl PostIds {
     fn shard(&self, id: &str) -> &Numbers {
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(id);
-        &self.numbers[hash as usize % SHARDS]
+        &self.numbers[shard_index(id, SHARDS)]
     }
 
     /// The number of `id`, given it (with `timestamp`) if it has none yet.

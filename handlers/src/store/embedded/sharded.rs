@@ -21,12 +21,17 @@ impl<V> Default for Sharded<V> {
     }
 }
 
+/// The shard of `shards` that holds `key`; every sharded table of the store picks with this.
+pub fn shard_index(key: &str, shards: usize) -> usize {
+    // A fixed hasher: the shard of a key only has to be the same within this process.
+    let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
+    hash as usize % shards
+}
+
 impl<V> Sharded<V> {
     /// The index of the shard holding `key`.
     pub fn shard_of(&self, key: &str) -> usize {
-        // A fixed hasher: the shard of a key only has to be the same within this process.
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(key);
-        hash as usize % SHARDS
+        shard_index(key, SHARDS)
     }
 
     fn shard(&self, key: &str) -> &RwLock<HashMap<String, V>> {

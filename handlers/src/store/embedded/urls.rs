@@ -7,10 +7,12 @@
 use std::borrow::Borrow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
+use std::sync::{PoisonError, RwLock, RwLockWriteGuard};
 
 use async_trait::async_trait;
 
 use super::log::Record;
+use super::sharded::shard_index;
 use super::{Embedded, read, write};
 use crate::model::UrlDoc;
 use crate::store::{ShortUrlStore, StoreError, StoreResult};
@@ -63,47 +65,96 @@ impl PartialEq for Pair {
 
 impl Eq for Pair {}
 
+/// Shards of the table. A hash set grows by rehashing every entry into one twice its size
+/// under its write lock: one set of 3.7 million pairs held every compose's URLs for 1.2 s when
+/// it did (`benches/store_stalls.rs`), the open-loop soak's stalls. A shard grows at 1/256 of
+/// that size and holds up only the URLs that hash to it.
+const SHARDS: usize = 256;
+
 /// Every short URL with its expansion.
-#[derive(Default)]
 pub struct ShortUrls {
-    pairs: HashSet<Pair>,
+    shards: Box<[RwLock<HashSet<Pair>>]>,
+}
+
+impl Default for ShortUrls {
+    fn default() -> Self {
+        ShortUrls {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
 }
 
 impl ShortUrls {
-    /// Adds the mapping; an existing one for the same short URL stays.
+    fn shard(&self, short: &str) -> &RwLock<HashSet<Pair>> {
+        &self.shards[shard_index(short, SHARDS)]
+    }
+
+    /// Adds the mapping while nothing else can reach the table (replay); an existing one for
+    /// the same short URL stays.
     pub fn insert(&mut self, url: &UrlDoc) -> StoreResult<()> {
-        if !self.pairs.contains(url.shortened_url.as_str()) {
-            self.pairs.insert(Pair::new(url)?);
+        let index = shard_index(&url.shortened_url, SHARDS);
+        let shard = self.shards[index]
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        insert(shard, url)
+    }
+
+    /// Adds every mapping, or none: the first short URL that is taken already, or named twice
+    /// in `urls`, is returned instead. The shards involved are locked in ascending order, so
+    /// two calls cannot both take a short URL, nor deadlock.
+    fn insert_new(&self, urls: &[UrlDoc]) -> StoreResult<Option<String>> {
+        let mut indices: Vec<usize> = urls
+            .iter()
+            .map(|url| shard_index(&url.shortened_url, SHARDS))
+            .collect();
+        indices.sort_unstable();
+        indices.dedup();
+        let mut locked: Vec<(usize, RwLockWriteGuard<'_, HashSet<Pair>>)> = indices
+            .into_iter()
+            .map(|index| (index, write(&self.shards[index])))
+            .collect();
+        // The locked shard holding `short`: every shard of `urls` is in `locked`, sorted.
+        fn at(locked: &[(usize, RwLockWriteGuard<'_, HashSet<Pair>>)], short: &str) -> usize {
+            let index = shard_index(short, SHARDS);
+            locked.partition_point(|(i, _)| *i < index)
         }
-        Ok(())
+        for (i, url) in urls.iter().enumerate() {
+            let taken_before = locked[at(&locked, &url.shortened_url)]
+                .1
+                .contains(url.shortened_url.as_str());
+            let repeated = urls[..i]
+                .iter()
+                .any(|u| u.shortened_url == url.shortened_url);
+            if taken_before || repeated {
+                return Ok(Some(url.shortened_url.clone()));
+            }
+        }
+        for url in urls {
+            let shard = at(&locked, &url.shortened_url);
+            insert(&mut locked[shard].1, url)?;
+        }
+        Ok(None)
     }
 
-    fn contains(&self, short: &str) -> bool {
-        self.pairs.contains(short)
+    fn expand(&self, short: &str) -> Option<String> {
+        read(self.shard(short))
+            .get(short)
+            .map(|p| p.expanded().to_owned())
     }
+}
 
-    fn expand(&self, short: &str) -> Option<&str> {
-        self.pairs.get(short).map(Pair::expanded)
+fn insert(shard: &mut HashSet<Pair>, url: &UrlDoc) -> StoreResult<()> {
+    if !shard.contains(url.shortened_url.as_str()) {
+        shard.insert(Pair::new(url)?);
     }
+    Ok(())
 }
 
 #[async_trait]
 impl ShortUrlStore for Embedded {
     async fn insert_many(&self, urls: &[UrlDoc]) -> StoreResult<Option<String>> {
-        {
-            let mut table = write(&self.short_urls);
-            for (i, url) in urls.iter().enumerate() {
-                let taken_before = table.contains(&url.shortened_url);
-                let repeated = urls[..i]
-                    .iter()
-                    .any(|u| u.shortened_url == url.shortened_url);
-                if taken_before || repeated {
-                    return Ok(Some(url.shortened_url.clone()));
-                }
-            }
-            for url in urls {
-                table.insert(url)?;
-            }
+        if let Some(taken) = self.short_urls.insert_new(urls)? {
+            return Ok(Some(taken));
         }
         let record = Record::Urls {
             urls: urls.to_vec(),
@@ -113,10 +164,9 @@ impl ShortUrlStore for Embedded {
     }
 
     async fn expand_many(&self, shortened: &[String]) -> StoreResult<Vec<Option<String>>> {
-        let table = read(&self.short_urls);
         Ok(shortened
             .iter()
-            .map(|s| table.expand(s).map(str::to_owned))
+            .map(|s| self.short_urls.expand(s))
             .collect())
     }
 }
@@ -140,12 +190,12 @@ mod tests {
         // A short URL that is a prefix of another, and an empty expansion.
         urls.insert(&doc("http://short-u.rl/ab", "")).unwrap();
         assert_eq!(
-            urls.expand("http://short-u.rl/a"),
+            urls.expand("http://short-u.rl/a").as_deref(),
             Some("https://example.com/אבג?q=🎉")
         );
-        assert_eq!(urls.expand("http://short-u.rl/ab"), Some(""));
+        assert_eq!(urls.expand("http://short-u.rl/ab").as_deref(), Some(""));
         assert_eq!(urls.expand("http://short-u.rl/"), None);
-        assert!(!urls.contains("http://short-u.rl/abc"));
+        assert_eq!(urls.expand("http://short-u.rl/abc"), None);
     }
 
     #[test]
@@ -153,6 +203,55 @@ mod tests {
         let mut urls = ShortUrls::default();
         urls.insert(&doc("s", "first")).unwrap();
         urls.insert(&doc("s", "second")).unwrap();
-        assert_eq!(urls.expand("s"), Some("first"));
+        assert_eq!(urls.expand("s").as_deref(), Some("first"));
+    }
+
+    #[test]
+    fn urls_are_added_all_or_none() {
+        let urls = ShortUrls::default();
+        let many: Vec<UrlDoc> = (0..300)
+            .map(|i| doc(&format!("http://short-u.rl/{i}"), &format!("e{i}")))
+            .collect();
+        assert_eq!(urls.insert_new(&many[..200]).unwrap(), None);
+        // One of these is taken: none of the others is added.
+        let taken = many[199].shortened_url.clone();
+        assert_eq!(urls.insert_new(&many[199..]).unwrap(), Some(taken));
+        assert_eq!(urls.expand("http://short-u.rl/250"), None);
+        // A short URL named twice in one call is refused the same way.
+        let twice = [doc("t", "1"), doc("u", "2"), doc("t", "3")];
+        assert_eq!(urls.insert_new(&twice).unwrap(), Some("t".into()));
+        assert_eq!(urls.expand("u"), None);
+        assert_eq!(urls.insert_new(&many[200..]).unwrap(), None);
+        assert_eq!(
+            urls.expand("http://short-u.rl/299").as_deref(),
+            Some("e299")
+        );
+    }
+
+    #[test]
+    fn concurrent_callers_never_both_take_a_short_url() {
+        let urls = ShortUrls::default();
+        let won: Vec<usize> = std::thread::scope(|scope| {
+            let callers: Vec<_> = (0..8)
+                .map(|caller| {
+                    let urls = &urls;
+                    scope.spawn(move || {
+                        // Every caller claims the same 100 short URLs, in its own order.
+                        (0..100)
+                            .filter(|i| {
+                                let short = format!("s{}", (i * 7 + caller * 13) % 100);
+                                let claim = [
+                                    doc(&short, &caller.to_string()),
+                                    doc(&format!("{short}-{caller}"), "x"),
+                                ];
+                                urls.insert_new(&claim).unwrap().is_none()
+                            })
+                            .count()
+                    })
+                })
+                .collect();
+            callers.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert_eq!(won.iter().sum::<usize>(), 100);
     }
 }
