@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use super::Embedded;
 use super::log::{Record, TimelineKind};
-use super::post_ids::{Numbered, PostIds};
+use super::post_ids::{NumberedPosts, PostIds};
 use super::sharded::Sharded;
 use crate::model::TimelineEntry;
 use crate::store::{StoreResult, TimelineStore};
@@ -25,9 +25,9 @@ pub struct Timeline {
 }
 
 impl Timeline {
-    fn insert(&mut self, new: u32, posts: &[Numbered]) {
+    fn insert(&mut self, new: u32, posts: &NumberedPosts) {
         let order = |a: u32, b: u32| {
-            let (a, b) = (&posts[a as usize], &posts[b as usize]);
+            let (a, b) = (&posts[a], &posts[b]);
             a.timestamp.cmp(&b.timestamp).then_with(|| a.id.cmp(&b.id))
         };
         // Grown by a quarter, not doubled: a home timeline of 1 M posts holds ~40,000 entries,
@@ -111,7 +111,7 @@ impl Sharded<Timeline> {
         let posts = post_ids.posts();
         page.into_iter()
             .map(|number| {
-                let post = &posts[number as usize];
+                let post = &posts[number];
                 (post.timestamp, post.id.clone())
             })
             .collect()
@@ -175,19 +175,14 @@ impl TimelineStore for EmbeddedTimelines {
 mod tests {
     use super::*;
 
-    fn posts(list: &[(&str, u64)]) -> Vec<Numbered> {
-        list.iter()
-            .map(|&(id, timestamp)| Numbered {
-                id: id.into(),
-                timestamp,
-            })
-            .collect()
-    }
-
     #[test]
     fn entries_read_newest_first_whatever_order_they_came_in() {
         // Numbers 0..5: a late post with an old timestamp, ties broken by id, a repeat.
-        let posts = posts(&[("b", 20), ("a", 10), ("d", 30), ("c", 20), ("e", 30)]);
+        let ids = PostIds::default();
+        for (id, timestamp) in [("b", 20), ("a", 10), ("d", 30), ("c", 20), ("e", 30)] {
+            ids.intern(id, timestamp).unwrap();
+        }
+        let posts = ids.posts();
         let mut timeline = Timeline::default();
         for number in [0, 1, 2, 3, 4, 3, 0] {
             timeline.insert(number, &posts);
