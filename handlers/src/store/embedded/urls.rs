@@ -66,7 +66,7 @@ impl PartialEq for Pair {
 impl Eq for Pair {}
 
 /// Shards of the table. A hash set grows by rehashing every entry into one twice its size
-/// under its write lock: one set of 3.7 million pairs held every compose's URLs for 1.2 s when
+/// under its write lock: one set of 1.8 million pairs held every compose's URLs for 1.2 s when
 /// it did (`benches/store_stalls.rs`), the open-loop soak's stalls. A shard grows at 1/256 of
 /// that size and holds up only the URLs that hash to it.
 const SHARDS: usize = 256;
