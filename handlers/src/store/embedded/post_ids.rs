@@ -12,20 +12,15 @@ use std::collections::HashMap;
 use std::ops::Index;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
-use super::sharded::shard_index;
+use super::sharded::{locks, shard_index};
 use super::{read, write};
 use crate::store::{StoreError, StoreResult};
-
-/// Shards of the id → number map: interning takes a write lock, and posts are composed
-/// concurrently. A shard's map is rehashed under that lock when it doubles; 256 of them keep
-/// each at ~4,000 ids per million posts (64 stalled an intern ~12 ms at 0.9 M posts:
-/// benches/store_stalls.rs).
-const SHARDS: usize = 256;
 
 /// Numbers per chunk of [`NumberedPosts`]: 1.5 MB of entries.
 const CHUNK: usize = 1 << 16;
 
-/// One shard: id → number.
+/// One shard of the id → number map ([`super::sharded::SHARDS`] of them): interning takes a
+/// write lock, and posts are composed concurrently.
 type Numbers = RwLock<HashMap<Arc<str>, u32>>;
 
 /// What a number stands for.
@@ -80,7 +75,7 @@ pub struct PostIds {
 impl Default for PostIds {
     fn default() -> Self {
         PostIds {
-            numbers: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            numbers: locks(),
             posts: RwLock::default(),
         }
     }
@@ -88,7 +83,7 @@ impl Default for PostIds {
 
 impl PostIds {
     fn shard(&self, id: &str) -> &Numbers {
-        &self.numbers[shard_index(id, SHARDS)]
+        &self.numbers[shard_index(id)]
     }
 
     /// The number of `id`, given it (with `timestamp`) if it has none yet.

@@ -12,7 +12,7 @@ use std::sync::{PoisonError, RwLock, RwLockWriteGuard};
 use async_trait::async_trait;
 
 use super::log::Record;
-use super::sharded::shard_index;
+use super::sharded::{locks, shard_index};
 use super::{Embedded, read, write};
 use crate::model::UrlDoc;
 use crate::store::{ShortUrlStore, StoreError, StoreResult};
@@ -65,34 +65,30 @@ impl PartialEq for Pair {
 
 impl Eq for Pair {}
 
-/// Shards of the table. A hash set grows by rehashing every entry into one twice its size
-/// under its write lock: one set of 1.8 million pairs held every compose's URLs for 1.2 s when
-/// it did (`benches/store_stalls.rs`), the open-loop soak's stalls. A shard grows at 1/256 of
-/// that size and holds up only the URLs that hash to it.
-const SHARDS: usize = 256;
-
-/// Every short URL with its expansion.
+/// Every short URL with its expansion, in [`super::sharded::SHARDS`] shards. A hash set grows
+/// by rehashing every entry into one twice its size under its write lock: one set of 1.8
+/// million pairs held every compose's URLs for 1.2 s when it did (`benches/store_stalls.rs`),
+/// the open-loop soak's stalls. A shard grows at 1/256 of that size and holds up only the URLs
+/// that hash to it.
 pub struct ShortUrls {
     shards: Box<[RwLock<HashSet<Pair>>]>,
 }
 
 impl Default for ShortUrls {
     fn default() -> Self {
-        ShortUrls {
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
-        }
+        ShortUrls { shards: locks() }
     }
 }
 
 impl ShortUrls {
     fn shard(&self, short: &str) -> &RwLock<HashSet<Pair>> {
-        &self.shards[shard_index(short, SHARDS)]
+        &self.shards[shard_index(short)]
     }
 
     /// Adds the mapping while nothing else can reach the table (replay); an existing one for
     /// the same short URL stays.
     pub fn insert(&mut self, url: &UrlDoc) -> StoreResult<()> {
-        let index = shard_index(&url.shortened_url, SHARDS);
+        let index = shard_index(&url.shortened_url);
         let shard = self.shards[index]
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
@@ -105,7 +101,7 @@ impl ShortUrls {
     fn insert_new(&self, urls: &[UrlDoc]) -> StoreResult<Option<String>> {
         let mut indices: Vec<usize> = urls
             .iter()
-            .map(|url| shard_index(&url.shortened_url, SHARDS))
+            .map(|url| shard_index(&url.shortened_url))
             .collect();
         indices.sort_unstable();
         indices.dedup();
@@ -115,7 +111,7 @@ impl ShortUrls {
             .collect();
         // The locked shard holding `short`: every shard of `urls` is in `locked`, sorted.
         fn at(locked: &[(usize, RwLockWriteGuard<'_, HashSet<Pair>>)], short: &str) -> usize {
-            let index = shard_index(short, SHARDS);
+            let index = shard_index(short);
             locked.partition_point(|(i, _)| *i < index)
         }
         for (i, url) in urls.iter().enumerate() {
