@@ -67,6 +67,7 @@ pub struct Metrics {
     in_flight: Gauge,
     shed: Counter,
     log_flush_seconds: Histogram,
+    log_write_seconds: Histogram,
 }
 
 /// The process's metrics.
@@ -88,6 +89,7 @@ impl Metrics {
             in_flight: Gauge::default(),
             shed: Counter::default(),
             log_flush_seconds: latency_histogram(),
+            log_write_seconds: latency_histogram(),
         };
         let mut registry = metrics.registry;
         registry.register(
@@ -138,6 +140,13 @@ impl Metrics {
             "Time the embedded store took to flush its log to the disk (fdatasync)",
             Unit::Seconds,
             metrics.log_flush_seconds.clone(),
+        );
+        registry.register_with_unit(
+            "embedded_log_write_duration",
+            "Time the embedded store took to append a batch of its log to the file (write): \
+             every change waits for it before it is answered",
+            Unit::Seconds,
+            metrics.log_write_seconds.clone(),
         );
         Metrics {
             registry,
@@ -197,6 +206,11 @@ impl Metrics {
         self.log_flush_seconds.observe(elapsed.as_secs_f64());
     }
 
+    /// The embedded store's log took `elapsed` to append a batch to the file.
+    pub fn log_write(&self, elapsed: Duration) {
+        self.log_write_seconds.observe(elapsed.as_secs_f64());
+    }
+
     /// Every metric, in the OpenMetrics text format ([`CONTENT_TYPE`]).
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -217,6 +231,7 @@ mod tests {
         metrics.call("get-user-id", "gateway", Duration::from_millis(2));
         metrics.shed();
         metrics.log_flush(Duration::from_millis(3));
+        metrics.log_write(Duration::from_micros(30));
         metrics.store_operation(
             "redis",
             "home_timelines",
@@ -231,6 +246,7 @@ mod tests {
             "deathstar_http_requests_shed_total 1",
             "deathstar_http_requests_in_flight 0",
             "deathstar_embedded_log_flush_duration_seconds_count 1",
+            "deathstar_embedded_log_write_duration_seconds_count 1",
             r#"deathstar_store_operations_total{backend="redis",store="home_timelines",operation="range"} 1"#,
         ] {
             assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");

@@ -323,7 +323,9 @@ fn write_lines(mut file: File, mut length: u64, queue: &mpsc::Receiver<Line>, sy
         for line in &batch {
             buffer.extend_from_slice(&line.bytes);
         }
+        let started = std::time::Instant::now();
         let mut outcome = file.write_all(&buffer).map_err(|e| e.to_string());
+        crate::metrics::metrics().log_write(started.elapsed());
         match &outcome {
             Ok(()) => {
                 length += buffer.len() as u64;
