@@ -64,6 +64,13 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 log "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+log "each crate on its own"
+# Without the features its neighbours turn on: a crate that builds only inside the workspace
+# fails for whoever builds it alone (deathstar-bench did, missing tokio's io-util).
+for package in $(cargo metadata --no-deps --format-version 1 |
+    python3 -c 'import json, sys; print(*(p["name"] for p in json.load(sys.stdin)["packages"]))'); do
+    cargo check -q -p "$package"
+done
 
 wait "$ferretdb_build" || { log "building FerretDB failed"; exit 1; }
 wait "$jaeger_build" || { log "building Jaeger failed"; exit 1; }
