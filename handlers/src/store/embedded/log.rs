@@ -187,7 +187,8 @@ impl Log {
         }
         let (lines, queue) = mpsc::channel();
         let writer = std::thread::Builder::new()
-            .name("embedded-store-log".into())
+            // Linux keeps 15 bytes of a thread's name: these three differ within them.
+            .name("embedded-log".into())
             .spawn(move || write_lines(file, good, &queue, sync))
             .map_err(|e| internal(format!("cannot start the log writer: {e}")))?;
         Ok(Log {
@@ -240,7 +241,7 @@ pub(super) fn read_records(
     let (batches, decoded) = mpsc::sync_channel::<Vec<Record>>(8);
     std::thread::scope(|scope| {
         let decoder = std::thread::Builder::new()
-            .name("embedded-store-replay".into())
+            .name("embedded-replay".into())
             .spawn_scoped(scope, move || decode_records(log, path, &batches))
             .map_err(|e| internal(format!("cannot start the log replay: {e}")))?;
         for batch in decoded {
@@ -374,7 +375,7 @@ impl Flusher {
         let (stop, stopped) = mpsc::channel::<()>();
         let flag = dirty.clone();
         let thread = std::thread::Builder::new()
-            .name("embedded-store-fsync".into())
+            .name("embedded-fsync".into())
             .spawn(move || {
                 // Wakes every interval until the writer drops `stop`.
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(every) {
