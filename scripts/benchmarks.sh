@@ -96,6 +96,16 @@ open_loop() { # NAME RATE DURATION ARGS...
         '{printf "%.1f", ($1 + $2) * 1e6 / n}' "$out/$name.cpu")"
 }
 
+# Bytes the kernel's DAMON schemes have paged out since boot (a virtual machine's host may run
+# one to reclaim its guests' cold memory: page cache, and the server's own cold pages), or
+# nothing where there is no DAMON or no root.
+damon_paged_out() {
+    local kdamonds=/sys/kernel/mm/damon/admin/kdamonds
+    [[ -w $kdamonds/0/state && $(cat $kdamonds/0/state) == on ]] || return 0
+    echo update_schemes_stats >$kdamonds/0/state
+    cat $kdamonds/*/contexts/*/schemes/*/stats/sz_applied | awk '{s += $1} END {printf "%.0f\n", s}'
+}
+
 start_embedded() { # DATA_DIR LOG
     "$root/target/release/deathstar" --listen 127.0.0.1:$PORT --data-dir "$1" >"$2" 2>&1 &
     pid=$!
@@ -132,7 +142,7 @@ targets_table() {
             "$(test_of "$(get embedded_mixed_quarter_p99_ms) <= 5 && $(get embedded_mixed_quarter_achieved) >= 0.95 * $(get healthz_rps) / 4")"
     fi
     if have soak_server_worst_max_ms; then
-        row "soak: no 10 s window with max > 50 ms" "$(get soak_server_windows_over_50ms) windows over; worst max $(get soak_server_worst_max_ms) ms (no-op server: $(get soak_noop_windows_over_50ms) over, worst $(get soak_noop_worst_max_ms) ms; log writes over 25.6 ms: $(get soak_log_writes_over_25ms))" \
+        row "soak: no 10 s window with max > 50 ms" "$(get soak_server_windows_over_50ms) windows over; worst max $(get soak_server_worst_max_ms) ms (no-op server: $(get soak_noop_windows_over_50ms) over, worst $(get soak_noop_worst_max_ms) ms; log writes over 25.6 ms: $(get soak_log_writes_over_25ms)$([[ -z $(get soak_damon_paged_out_mb) ]] || echo "; DAMON paged out $(get soak_damon_paged_out_mb) MB"))" \
             "$(test_of "$(get soak_server_windows_over_50ms) == 0")"
     fi
     if have healthz_rps driver_healthz_achieved; then
@@ -229,10 +239,11 @@ if [[ -z "${DS_BENCH_SERVICES_PHASE:-}" ]]; then
             # Where the server waits in the kernel, to tell a window's stall there (writeback,
             # page faults) from one in the process; root only.
             waits=; [[ $(id -u) -ne 0 ]] || { scripts/kernel-waits.py $pid >"$out/soak-server.kernel-waits" & waits=$!; }
-            soak_start=$(date +%s.%N)
+            soak_start=$(date +%s.%N) paged_before=$(damon_paged_out)
             open_loop soak-server "$rate" "${DS_SOAK:-600s}" --workload mixed --window 10s --server-pid $pid
             [[ -z $waits ]] || kill $waits 2>/dev/null || true
             curl -s "$URL/metrics" >"$out/soak-server.metrics"
+            [[ -z $paged_before ]] || figure soak_damon_paged_out_mb $(( ($(damon_paged_out) - paged_before) >> 20 ))
             # write(2)s of the log (every compose waits for its record's) over 25.6 ms, of all.
             figure soak_log_writes_over_25ms "$(awk '/^deathstar_embedded_log_write_duration_seconds_bucket/ {
                 if ($1 ~ /le="0.0256"/) under = $2; if ($1 ~ /le="\+Inf"/) all = $2 } END {print all - under " of " all}' "$out/soak-server.metrics")"
