@@ -47,11 +47,7 @@ figure() { echo "$1=$2" >>"$figures"; say "  $1 = $2"; }
 get() { awk -F= -v k="$1" '$1 == k {v = $2} END {print v}' "$figures"; }
 calc() { awk "BEGIN {printf \"%.${2:-3}f\", $1}"; }
 
-wait_up() { # URL
-    for _ in $(seq 1 1200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done
-    echo "$1 never came up" >&2; return 1
-}
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+source scripts/bench-common.sh # wait_up, rss_kb, wrk_p99_ms, seconds_since
 # CPU seconds (user + system) a running process has used so far.
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
@@ -66,7 +62,7 @@ closed_loop() { # NAME LUA URL
         wrk -t2 -c"${WRK_CONNECTIONS:-32}" -d10s --latency "${script[@]}" "$url" >"$out/wrk-$name.txt" 2>&1
     local rps p99 requests
     rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk-$name.txt")
-    p99=$(awk '$1 == "99%" {v = $2; if (v ~ /us$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else x = v * 1000; print x}' "$out/wrk-$name.txt")
+    p99=$(wrk_p99_ms "$out/wrk-$name.txt")
     requests=$(awk '/requests in/ {print $1}' "$out/wrk-$name.txt")
     printf '%-34s %10s req/s  p99 %8s ms  non-2xx: %s\n' "$name" "$rps" "$p99" \
         "$(awk '/Non-2xx/ {print $5}' "$out/wrk-$name.txt" | grep . || echo 0)" | tee -a "$out/summary.txt"
@@ -284,7 +280,7 @@ if [[ -z "${DS_BENCH_SERVICES_PHASE:-}" ]]; then
         graph_kb=$(rss_kb $pid)
         start_s=$(date +%s.%N)
         INIT_CONCURRENCY=32 init_graph memory-posts "$per_user" --posts-only
-        figure memory_load_s "$(calc "$(date +%s.%N) - $start_s" 1)"
+        figure memory_load_s "$(seconds_since "$start_s")"
         loaded_kb=$(rss_kb $pid)
         figure memory_posts "$((per_user * 962))"
         figure memory_rss_graph_kb "$graph_kb"
@@ -296,7 +292,7 @@ if [[ -z "${DS_BENCH_SERVICES_PHASE:-}" ]]; then
         # Replay: from spawn to the first answer, and the store's own figure from its log.
         start_s=$(date +%s.%N)
         start_embedded "$data" "$out/memory-replay.log"
-        figure memory_replay_s "$(calc "$(date +%s.%N) - $start_s" 2)"
+        figure memory_replay_s "$(seconds_since "$start_s" 2)"
         figure memory_rss_replayed_kb "$(rss_kb $pid)"
         SERVER_PID=$pid closed_loop memory-replayed-home-timeline home-timeline.lua "$URL"
         stop $pid; rm -rf "$data"
@@ -353,7 +349,7 @@ DS_NAMESPACE=mongo_redis_ "$root/target/release/deathstar" --listen 127.0.0.1:$P
 wait_up "$URL/healthz"
 start_s=$(date +%s.%N)
 DATASET=$graph init_graph mongo "${MONGO_POSTS_PER_USER:-3}"
-figure mongo_load_s "$(calc "$(date +%s.%N) - $start_s" 1)"
+figure mongo_load_s "$(seconds_since "$start_s")"
 export users=$mongo_users # read by scripts/wrk/common.lua
 # Warm = every post a page of wrk's can name is in Redis: each timeline read whole (wrk's pages
 # start in [0, 100]) right before the row that reads it, since the post cache keeps a post 60 s
@@ -363,7 +359,7 @@ warm() { # ROW KIND... (home-timeline, user-timeline)
     for user in $(seq 0 $((mongo_users - 1))); do
         for kind in "$@"; do echo "$URL/wrk2-api/$kind/read?user_id=$user&start=0&stop=111"; done
     done | xargs -P 8 -n 1 curl -s -o /dev/null -w '%{http_code}\n' >"$out/mongo-warmup-codes.txt" || true
-    figure "mongo_warmup_${row//-/_}_s" "$(calc "$(date +%s.%N) - $start_s" 1)"
+    figure "mongo_warmup_${row//-/_}_s" "$(seconds_since "$start_s")"
     figure "mongo_warmup_${row//-/_}_failed" "$(grep -vc '^200$' "$out/mongo-warmup-codes.txt" || true)"
 }
 for lua in home-timeline user-timeline compose mixed; do

@@ -60,11 +60,8 @@ echo "# $(date -u +%FT%TZ), $(nproc) cores, $mode: ${names[*]} (tree: the workin
 cargo build -q --release -p deathstar-bench
 bench=$root/target/release/deathstar-bench
 
-wait_up() { for _ in $(seq 1 1200); do curl -sf "$1" >/dev/null && return 0; sleep 0.05; done; return 1; }
+source scripts/bench-common.sh # wait_up, rss_kb, wrk_p99_ms, seconds_since
 rps() { awk '/Requests\/sec/ {print $2}' "$1"; }
-# wrk --latency's p99, in ms.
-p99_ms() { awk '$1 == "99%" {v = $2; if (v ~ /us$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else x = v * 1000; print x}' "$1"; }
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 start() { # NAME DATA
     "$work/bin/$1" --listen 127.0.0.1:$PORT --data-dir "$2" >>"$work/$1.log" 2>&1 &
     pid=$!
@@ -75,7 +72,7 @@ init_graph() { # POSTS_PER_USER [ARGS...]
     "$bench" init-graph --target "$URL" --dataset "$DATASET" --posts-per-user "$posts" "$@" >"$work/init.txt" 2>&1
 }
 
-# One round of the mixed benchmark; prints the figures "healthz mixed ratio".
+# One round of the mixed benchmark; prints the figures "healthz mixed ratio mixed_p99_ms".
 mixed() { # NAME
     local data; data=$(mktemp -d)
     start "$1" "$data"
@@ -84,12 +81,13 @@ mixed() { # NAME
     wrk -t2 -c32 -d10s --latency -s "$root/scripts/wrk/mixed.lua" "$URL" >"$work/mixed.txt" 2>&1
     kill -INT $pid; wait $pid 2>/dev/null || true
     rm -rf "$data"
-    local h m p99 errors
-    h=$(rps "$work/healthz.txt"); m=$(rps "$work/mixed.txt"); p99=$(p99_ms "$work/mixed.txt")
+    local h m ratio p99 errors
+    h=$(rps "$work/healthz.txt"); m=$(rps "$work/mixed.txt"); p99=$(wrk_p99_ms "$work/mixed.txt")
+    ratio=$(awk -v m="$m" -v h="$h" 'BEGIN {print m / h}')
     errors=$(awk '/Non-2xx/ {print $5}' "$work/mixed.txt" | grep . || echo 0)
     printf '%s round %d: healthz %10.0f req/s  mixed %10.0f req/s  ratio %.3f  mixed p99 %s ms  (mixed non-2xx: %s)\n' \
-        "$1" "$round" "$h" "$m" "$(awk -v m="$m" -v h="$h" 'BEGIN {print m / h}')" "$p99" "$errors" >&2
-    echo "$h $m $(awk -v m="$m" -v h="$h" 'BEGIN {print m / h}') $p99"
+        "$1" "$round" "$h" "$m" "$ratio" "$p99" "$errors" >&2
+    echo "$h $m $ratio $p99"
 }
 
 # One round of the memory benchmark; prints "bytes_per_post load_s replay_s rss_after_replay_kb".
@@ -101,15 +99,15 @@ memory() { # NAME
     graph_kb=$(rss_kb $pid)
     began=$(date +%s.%N)
     init_graph "${DS_POSTS_PER_USER:-312}" --posts-only --concurrency 32
-    loaded=$(awk -v b="$began" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - b}')
+    loaded=$(seconds_since "$began")
     loaded_kb=$(rss_kb $pid)
     posts=$(( ${DS_POSTS_PER_USER:-312} * 962 ))
     began=$(date +%s.%N)
     kill -INT $pid; wait $pid 2>/dev/null || true
-    stopped=$(awk -v b="$began" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - b}')
+    stopped=$(seconds_since "$began")
     began=$(date +%s.%N)
     start "$1" "$data"
-    replayed=$(awk -v b="$began" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - b}')
+    replayed=$(seconds_since "$began")
     local after_kb; after_kb=$(rss_kb $pid)
     kill -INT $pid; wait $pid 2>/dev/null || true
     rm -rf "$data"

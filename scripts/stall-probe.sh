@@ -15,15 +15,16 @@ parent=$1 out=$2
 mkdir -p "$out"
 PORT=18090 URL=http://127.0.0.1:18090
 B=$root/target/release/deathstar-bench
+source scripts/bench-common.sh # wait_up, rss_kb
 data=$(mktemp -d "$parent/stall-probe.XXXXXX")
 trap 'kill $pid $sampler $stacks 2>/dev/null || true; wait 2>/dev/null; rm -rf "$data"' EXIT
 
 "$root/target/release/deathstar" --listen 127.0.0.1:$PORT --data-dir "$data" >"$out/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 600); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.05; done
+wait_up "$URL/healthz"
 "$B" init-graph --target "$URL" --dataset datasets/socfb-Reed98/socfb-Reed98.edges \
     --posts-per-user "${PER_USER:-600}" --concurrency 32 >"$out/init.txt" 2>&1
-echo "loaded: $(tail -n 1 "$out/init.txt"); RSS $(awk '/VmRSS/ {print $2}' /proc/$pid/status) kB;" \
+echo "loaded: $(tail -n 1 "$out/init.txt"); RSS $(rss_kb $pid) kB;" \
     "log $(du -m "$data" | cut -f1) MB on $(df --output=fstype "$data" | tail -n 1)" | tee "$out/summary.txt"
 
 mkdir -p "$out/metrics"

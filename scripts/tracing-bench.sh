@@ -21,11 +21,7 @@ out=$(cd "$out" && pwd)
 rounds=${ROUNDS:-3}
 port=18090
 
-wait_up() { # URL
-    for _ in $(seq 1 600); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done
-    echo "$1 never came up" >&2
-    return 1
-}
+source scripts/bench-common.sh # wait_up
 # CPU time (user + system) of process $1 so far, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
